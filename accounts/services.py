@@ -1,0 +1,158 @@
+"""Users, roles, teams, API tokens and two-factor devices."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import ApiToken, Team
+from accounts.roles import ROLES, role_of
+from audit.services import Action, audit_record
+
+User = get_user_model()
+TOKEN_PREFIX = "sr_"
+
+
+def _require_manager(admin) -> None:
+    if not admin.has_perm("accounts.manage_users"):
+        raise PermissionDenied("Only administrators manage users, roles and teams.")
+
+
+def _set_role(user, role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose one of the listed roles."})
+    user.groups.remove(*Group.objects.filter(name__in=ROLES))
+    user.groups.add(Group.objects.get(name=role))
+
+
+@transaction.atomic
+def user_create(*, admin, username: str, email: str, role: str, password: str,
+                request: HttpRequest | None = None):
+    _require_manager(admin)
+    username = username.strip()
+    if not username:
+        raise ValidationError({"username": "Enter a user name."})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "A user with that name already exists."})
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose one of the listed roles."})
+    user = User(username=username, email=email.strip())
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    _set_role(user, role)
+    audit_record(action=Action.USER_CREATE, actor=admin, request=request, target=user,
+                 detail={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_update(*, admin, user, role: str, is_active: bool,
+                request: HttpRequest | None = None):
+    _require_manager(admin)
+    if user.pk == admin.pk and (not is_active or role != role_of(user)):
+        raise ValidationError("You cannot change your own role or deactivate yourself.")
+    old_role = role_of(user)
+    if role != old_role:
+        _set_role(user, role)
+        audit_record(action=Action.ROLE_CHANGE, actor=admin, request=request, target=user,
+                     detail={"from": old_role, "to": role})
+    if is_active != user.is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+        audit_record(action=Action.USER_UPDATE, actor=admin, request=request, target=user,
+                     detail={"is_active": is_active})
+    return user
+
+
+@transaction.atomic
+def team_save(*, admin, name: str, members, team: Team | None = None,
+              request: HttpRequest | None = None) -> Team:
+    _require_manager(admin)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a team name."})
+    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else None).exists():
+        raise ValidationError({"name": "A team with that name already exists."})
+    team = team or Team()
+    team.name = name
+    team.save()
+    team.members.set(members)
+    audit_record(action=Action.TEAM_CHANGE, actor=admin, request=request, target=team,
+                 detail={"members": sorted(u.get_username() for u in members)})
+    return team
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+def token_hash(raw_token: str) -> str:
+    # A plain SHA-256 is enough: the token is 256 random bits, not a password.
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, request: HttpRequest | None = None
+                     ) -> tuple[ApiToken, str]:
+    """Returns the token and its raw value, which is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name (what script uses it)."})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:10],
+                                    token_hash=token_hash(raw))
+    audit_record(action=Action.TOKEN_CREATE, actor=user, request=request, target=token)
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token: ApiToken, request: HttpRequest | None = None) -> None:
+    if token.user_id != user.pk:
+        raise PermissionDenied("This is not your token.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(action=Action.TOKEN_REVOKE, actor=user, request=request, target=token)
+
+
+def api_token_user(raw_token: str):
+    """The active user a raw token belongs to, or None."""
+    token = (ApiToken.objects.select_related("user")
+             .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True).first())
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+# --- Two-factor (TOTP, django-otp) ----------------------------------------------------------
+
+def totp_device_start(*, user) -> TOTPDevice:
+    """An unconfirmed device for enrolment; replaces an earlier unconfirmed one."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, user, device: TOTPDevice, token: str,
+                        request: HttpRequest | None = None) -> None:
+    if device.user_id != user.pk or device.confirmed:
+        raise PermissionDenied("This enrolment is not pending for you.")
+    if not device.verify_token(token.strip()):
+        raise ValidationError({"token": "That code is not valid; check the clock of your device."})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+    audit_record(action=Action.OTP_ENROLLED, actor=user, request=request, target=user)
+
+
+def user_has_otp(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -1,0 +1,192 @@
+from django.contrib import messages
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from accounts.decorators import mark_recent_auth
+from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
+                            UserUpdateForm)
+from accounts.middleware import SESSION_OTP_REQUIRED
+from accounts.models import ApiToken, Team
+from accounts.roles import role_of
+from strongroom.web import add_service_errors
+
+User = get_user_model()
+
+
+def _safe_next(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        mark_recent_auth(self.request)
+        if services.user_has_otp(self.request.user):
+            self.request.session[SESSION_OTP_REQUIRED] = True
+            query = urlencode({"next": self.get_success_url()})
+            return redirect(f"{reverse('accounts:verify')}?{query}")
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"].strip())
+        if device is None:
+            form.add_error("token", "That code is not valid.")
+        else:
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+    return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauth(request):
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, username=request.user.get_username(),
+                            password=form.cleaned_data["password"])
+        if user is None or user.pk != request.user.pk:
+            form.add_error("password", "That password is not right.")
+        else:
+            mark_recent_auth(request)
+            return redirect(_safe_next(request))
+    return render(request, "accounts/reauth.html", {"form": form, "next": _safe_next(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request):
+    """Enrol an authenticator app: show the QR code of a pending device, confirm a code."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        device = services.totp_device_start(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.totp_device_confirm(user=request.user, device=device,
+                                         token=form.cleaned_data["token"], request=request)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            otp_login(request, device)
+            request.session[SESSION_OTP_REQUIRED] = True
+            messages.success(request, "Two-factor authentication is on for your account.")
+            return redirect("accounts:profile")
+    response = render(request, "accounts/otp_setup.html",
+                      {"form": form, "device": device, "config_url": device.config_url})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def profile(request):
+    return render(request, "accounts/profile.html", {
+        "has_otp": services.user_has_otp(request.user), "role": role_of(request.user),
+        "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
+        "token_form": ApiTokenForm()})
+
+
+@login_required
+@require_POST
+def token_create(request):
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            _, raw = services.api_token_create(user=request.user, request=request,
+                                               name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            response = render(request, "accounts/token_created.html", {"raw_token": raw})
+            response["Cache-Control"] = "no-store"
+            return response
+    messages.error(request, "Give the token a name.")
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(user=request.user, token=token, request=request)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:profile")
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+def user_list(request):
+    users = User.objects.order_by("username").prefetch_related("groups")
+    return render(request, "accounts/user_list.html", {
+        "users": [(user, role_of(user)) for user in users], "teams": Team.objects.all()})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def user_create(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(admin=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"User {user.username} created.")
+            return redirect("accounts:user_list")
+    return render(request, "vault/form.html", {"form": form, "title": "New user"})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def user_edit(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    form = UserUpdateForm(request.POST or None,
+                          initial={"role": role_of(user), "is_active": user.is_active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(admin=request.user, user=user, request=request,
+                                 **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"User {user.username} saved.")
+            return redirect("accounts:user_list")
+    return render(request, "vault/form.html", {"form": form, "title": f"Edit {user.username}"})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def team_edit(request, pk: int | None = None):
+    team = get_object_or_404(Team, pk=pk) if pk else None
+    initial = {"name": team.name, "members": team.members.all()} if team else {}
+    form = TeamForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_save(admin=request.user, team=team, request=request,
+                               **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Team saved.")
+            return redirect("accounts:user_list")
+    return render(request, "vault/form.html", {"form": form, "title": "Team"})

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from audit.services import audit_seal
+
+
+class Command(BaseCommand):
+    help = "Seal the audit events recorded since the last seal (beat does this every 10 s)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--horizon", type=float, default=5.0,
+                            help="leave events younger than this many seconds unsealed")
+
+    def handle(self, *args, horizon: float, **options):
+        sealed = 0
+        while (seal := audit_seal(horizon_seconds=horizon)) is not None:
+            sealed += seal.event_count
+        self.stdout.write(f"sealed {sealed} events")

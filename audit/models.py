@@ -1,0 +1,76 @@
+import uuid
+
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One row of the append-only trail. `row_hash` is the hash of the row's own
+    content, set at insert; the chain over those hashes lives in AuditSeal."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Login"
+        LOGOUT = "logout", "Logout"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOCKOUT = "lockout", "Lockout"
+        OTP_ENROLLED = "otp_enrolled", "Two-factor enrolled"
+        OTP_REMOVED = "otp_removed", "Two-factor removed"
+        PASSWORD_REVEAL = "password_reveal", "Password retrieved"
+        RESOURCE_CREATE = "resource_create", "Resource created"
+        RESOURCE_UPDATE = "resource_update", "Resource modified"
+        RESOURCE_DELETE = "resource_delete", "Resource deleted"
+        RESOURCE_SHARE = "resource_share", "Resource shared"
+        ACCOUNT_CREATE = "account_create", "Account created"
+        ACCOUNT_UPDATE = "account_update", "Account modified"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        ACCOUNT_DELETE = "account_delete", "Account deleted"
+        ACCOUNT_SHARE = "account_share", "Account shared"
+        SHARE_REVOKE = "share_revoke", "Share revoked"
+        USER_CREATE = "user_create", "User created"
+        USER_UPDATE = "user_update", "User modified"
+        ROLE_CHANGE = "role_change", "Role changed"
+        TEAM_CHANGE = "team_change", "Team changed"
+        TOKEN_CREATE = "token_create", "API token created"
+        TOKEN_REVOKE = "token_revoke", "API token revoked"
+        KEY_ROTATE = "key_rotate", "Master key rotated"
+        HA_EVENT = "ha_event", "High availability event"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    node = models.CharField(max_length=255)
+    actor = models.CharField(max_length=150, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    row_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit events are append-only")
+
+
+class AuditSeal(models.Model):
+    """seal_k = H(seal_{k-1} || row hashes of events first..last, in id order)."""
+
+    first_event_id = models.BigIntegerField()
+    last_event_id = models.BigIntegerField()
+    event_count = models.PositiveIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    seal_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["previous_hash"],
+                                               name="auditseal_chain_cannot_fork")]

@@ -1,0 +1,69 @@
+"""Writing the audit trail. No audit row ever holds a secret: callers pass
+identities and labels, never passwords or notes."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.integrity import GENESIS_HASH, event_hash, seal_hash
+from audit.models import AuditEvent, AuditSeal
+
+Action = AuditEvent.Action
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def audit_record(*, action: str, actor: Any = None, actor_name: str = "",
+                 request: HttpRequest | None = None, target: models.Model | None = None,
+                 reason: str = "", detail: dict | None = None) -> AuditEvent:
+    """Append one event. `actor` is a user (or None for anonymous events)."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_name = actor.get_username()
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        node=settings.NODE_NAME,
+        actor=actor_name[:150],
+        action=action,
+        object_type=target._meta.model_name if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:255] if target is not None else "",
+        source_ip=client_ip(request),
+        reason=reason[:500],
+        detail=detail or {},
+    )
+    event.row_hash = event_hash(event.__dict__)
+    event.save()
+    return event
+
+
+def audit_seal(*, horizon_seconds: float = 5, max_events: int = 10000) -> AuditSeal | None:
+    """Seal the events recorded since the last seal, older than a short horizon so
+    commits still in flight are not skipped. Two sealers cannot fork the chain:
+    previous_hash is unique, so the loser's insert fails and it simply stops."""
+    last = AuditSeal.objects.order_by("-id").first()
+    previous_hash = last.seal_hash if last else GENESIS_HASH
+    start_after = last.last_event_id if last else 0
+    cutoff = timezone.now() - timedelta(seconds=horizon_seconds)
+    rows = []
+    for event_id, row_hash, recorded_at in (
+            AuditEvent.objects.filter(id__gt=start_after).order_by("id")
+            .values_list("id", "row_hash", "recorded_at")[:max_events]):
+        if recorded_at > cutoff:
+            break  # never seal past a row that may have neighbours still committing
+        rows.append((event_id, row_hash))
+    if not rows:
+        return None
+    try:
+        with transaction.atomic():
+            return AuditSeal.objects.create(
+                first_event_id=rows[0][0], last_event_id=rows[-1][0], event_count=len(rows),
+                previous_hash=previous_hash, seal_hash=seal_hash(previous_hash, rows))
+    except IntegrityError:
+        return None

@@ -1,0 +1,48 @@
+import csv
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+
+from audit.forms import AuditFilterForm
+from audit.selectors import events_filtered
+
+CSV_COLUMNS = ["id", "occurred_at", "node", "actor", "action", "object_type", "object_id",
+               "object_repr", "source_ip", "reason", "detail", "row_hash"]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _filtered(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    return form, events_filtered(**filters)
+
+
+@permission_required("audit.view_auditevent", raise_exception=True)
+def event_list(request):
+    form, events = _filtered(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/event_list.html",
+                  {"form": form, "page": page, "query": query.urlencode()})
+
+
+@permission_required("audit.view_auditevent", raise_exception=True)
+def event_csv(request):
+    _, events = _filtered(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for values in events.values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
+            yield writer.writerow(values)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="strongroom-audit.csv"'
+    return response

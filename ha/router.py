@@ -1,0 +1,46 @@
+"""Which database each model lives in, and the first layer of read-only.
+
+`default` is the replicated schema, `local` the node's own (never replicated).
+On a secondary, a write to a replicated model raises ReadOnlyNode before any SQL
+is sent; the database refuses it too (the app account has no write grant there).
+"""
+from django.conf import settings
+
+# What a node must write even when read-only: sessions and lockout bookkeeping.
+LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
+
+
+class ReadOnlyNode(Exception):
+    """A write was attempted on a node that serves read-only."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or (
+            f"{settings.NODE_NAME} is a read-only secondary: changes can only be made "
+            f"on the primary."))
+
+
+def database_for(app_label: str) -> str:
+    return "local" if app_label in LOCAL_APP_LABELS else "default"
+
+
+def is_read_only_node() -> bool:
+    return settings.NODE_ROLE == "secondary"
+
+
+class NodeRouter:
+    def db_for_read(self, model, **hints) -> str:
+        return database_for(model._meta.app_label)
+
+    def db_for_write(self, model, **hints) -> str:
+        database = database_for(model._meta.app_label)
+        if database == "default" and is_read_only_node():
+            raise ReadOnlyNode()
+        return database
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True
+
+    def allow_migrate(self, db: str, app_label: str, model_name=None, **hints) -> bool:
+        if db == "default" and is_read_only_node():
+            return False  # the replica's schema arrives through replication
+        return database_for(app_label) == db

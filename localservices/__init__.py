@@ -1,0 +1,1 @@
+"""Local MariaDB/Redis servers and node processes that the project starts itself."""

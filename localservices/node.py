@@ -1,0 +1,101 @@
+"""A node's local services and its env file: MariaDB, Redis, secrets, master key.
+
+Profiles: `test` (the suite's own servers) and `primary` (what `make run` serves).
+Everything lives under var/<profile>/ and is git-ignored.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from localservices.mariadb import MariaDBServer
+from localservices.redis import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+APP_DB_USER = "strongroom"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    mariadb_port: int
+    redis_port: int
+    web_port: int
+    server_id: int
+
+    @property
+    def base_dir(self) -> Path:
+        return VAR / self.name
+
+    @property
+    def env_file(self) -> Path:
+        return self.base_dir / "node.env"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.base_dir / "secrets"
+
+    @property
+    def mariadb(self) -> MariaDBServer:
+        return MariaDBServer(base_dir=self.base_dir / "mariadb", port=self.mariadb_port,
+                             server_id=self.server_id)
+
+    @property
+    def redis(self) -> RedisServer:
+        return RedisServer(base_dir=self.base_dir / "redis", port=self.redis_port)
+
+
+PROFILES = {
+    "test": Profile("test", mariadb_port=3417, redis_port=6391, web_port=8090, server_id=90),
+    "primary": Profile("primary", mariadb_port=3407, redis_port=6380, web_port=8000,
+                       server_id=1),
+}
+
+
+def _secret_file(path: Path, make) -> Path:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make())  # no newline: FileAwareEnv reads it verbatim
+    return path
+
+
+def services_up(profile: Profile) -> Path:
+    """Start MariaDB and Redis, create the app account and databases, write node.env."""
+    mariadb, redis = profile.mariadb, profile.redis
+    mariadb.ensure_started()
+    redis.ensure_started()
+    databases = ["strongroom", "strongroom_local"]
+    # pytest-django creates test_<name> databases, so the test account may too.
+    grant_names = databases + ([f"test_{name}" for name in databases]
+                               if profile.name == "test" else [])
+    mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {name};\n" for name in databases))
+    mariadb.ensure_app_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
+                            grants=[f"ALL PRIVILEGES ON `{name}`.*" for name in grant_names])
+    secret_key = _secret_file(profile.secrets_dir / "django_secret_key",
+                              lambda: secrets.token_urlsafe(50))
+    master_key = profile.secrets_dir / "master.key"
+    lines = {
+        "STRONGROOM_NODE_NAME": f"{profile.name}.strongroom.test",
+        "STRONGROOM_ROLE": "standalone",
+        "STRONGROOM_MASTER_KEY_FILE": master_key,
+        "SECRET_KEY_FILE": secret_key,
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": profile.mariadb_port,
+        "DB_USER": APP_DB_USER,
+        "DB_PASSWORD_FILE": profile.secrets_dir / "db_password",
+        "CELERY_BROKER_URL": redis.url,
+        "DEBUG": "false",
+        # Loopback only, plain HTTP; a real node sits behind TLS (README).
+        "HTTPS": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    profile.env_file.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+    return profile.env_file
+
+
+def services_down(profile: Profile) -> None:
+    profile.redis.stop()
+    profile.mariadb.stop()

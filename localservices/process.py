@@ -1,0 +1,82 @@
+"""Start, wait for and stop the background processes of a local node."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Callable
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+def start_detached(command: list[str], *, pid_file: Path, log: IO[bytes],
+                   env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
+    """Start a process in its own session so it outlives the command that started it."""
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True,
+                               env=env, cwd=cwd)
+    pid_file.write_text(f"{process.pid}\n")
+    return process.pid
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); reap it if it is our child.
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        return reaped == 0
+    except ChildProcessError:
+        return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def stop_pid(pid: int, *, timeout: float = 30, sig: int = signal.SIGTERM) -> None:
+    """Signal the process group (web servers fork workers), then wait for it to go."""
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+        time.sleep(0.05)
+
+
+def stop_pid_file(pid_file: Path, *, timeout: float = 30) -> None:
+    if pid_file.exists():
+        text = pid_file.read_text().strip()
+        if text:
+            stop_pid(int(text), timeout=timeout)
+        pid_file.unlink(missing_ok=True)
+
+
+def wait_for(check: Callable[[], bool], *, what: str, timeout: float,
+             log_file: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            tail = ""
+            if log_file and log_file.exists():
+                tail = "\n" + "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
+            raise ServiceError(f"{what} did not come up within {timeout:.0f}s{tail}")
+        time.sleep(0.1)

@@ -1,0 +1,47 @@
+"""A private redis-server on a loopback port (Celery's broker), nothing kept on disk."""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from localservices.process import start_detached, stop_pid_file, wait_for
+
+
+@dataclass
+class RedisServer:
+    base_dir: Path
+    port: int
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base_dir / "redis.pid"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def is_running(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def ensure_started(self) -> None:
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        if self.is_running():
+            return
+        log = open(self.base_dir / "redis.out", "ab")
+        start_detached(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--dir", str(self.base_dir.resolve()),
+             "--protected-mode", "yes"],
+            pid_file=self.pid_file, log=log,
+        )
+        wait_for(self.is_running, what=f"Redis on 127.0.0.1:{self.port}", timeout=20,
+                 log_file=self.base_dir / "redis.out")
+
+    def stop(self) -> None:
+        stop_pid_file(self.pid_file)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what Strongroom needs on Debian 12, only where it is missing; then the
+# virtualenv from requirements.txt (rebuilt when requirements.txt changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
+          chromium chromium-driver)
+python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv python3-dev)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing with apt: ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  # The packaged MariaDB/Redis services are not used: the project starts its own.
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+stamp=.venv/.requirements.sha256
+wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "Building .venv from requirements.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$wanted" > "$stamp"
+fi

@@ -1,0 +1,58 @@
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404
+
+from accounts.api_auth import api_view, json_body
+from vault import selectors, services
+from vault.models import Account
+
+
+def _account_json(account: Account) -> dict:
+    return {"id": str(account.pk), "login_name": account.login_name,
+            "resource": account.resource.name,
+            "password_changed_at": account.password_changed_at.isoformat()}
+
+
+def _get_account_for_user(request, pk) -> Account:
+    account = get_object_or_404(Account.objects.select_related("resource"), pk=pk)
+    if selectors.account_permission(user=request.user, account=account) is None:
+        raise Http404("No such account.")
+    return account
+
+
+@api_view(["GET"])
+def resource_list(request):
+    search = request.GET.get("q", "").strip()[:200]
+    resources = selectors.resources_for_user(user=request.user, search=search)
+    return JsonResponse({"resources": [
+        {"id": r.pk, "name": r.name, "type": r.resource_type, "address": r.address,
+         "accounts": [_account_json(a) for a in
+                      selectors.accounts_for_user(user=request.user, resource=r)]}
+        for r in resources]})
+
+
+@api_view(["GET"])
+def account_detail(request, pk):
+    return JsonResponse(_account_json(_get_account_for_user(request, pk)))
+
+
+@api_view(["GET", "POST"])
+def account_password(request, pk):
+    """GET retrieves the password (audited, `?reason=`); POST {"password": …} sets it."""
+    account = _get_account_for_user(request, pk)
+    if request.method == "GET":
+        password = services.password_reveal(user=request.user, account=account,
+                                            reason=request.GET.get("reason", "")[:500],
+                                            request=request)
+        response = JsonResponse({**_account_json(account), "password": password})
+        response["Cache-Control"] = "no-store"
+        return response
+    body = json_body(request)
+    new_password = body.get("password")
+    if body.get("generate") is True and new_password is None:
+        new_password = services.password_generate(resource=account.resource)
+    if not isinstance(new_password, str):
+        raise ValidationError({"password": "Send a password string, or generate: true."})
+    account = services.password_change(user=request.user, account=account,
+                                       new_password=new_password, request=request)
+    return JsonResponse(_account_json(account))

@@ -1,0 +1,61 @@
+"""Who may see what. Access comes from owning a resource or from a share (to the
+user or to one of their teams), on the resource or on a single account."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from vault.models import Account, AccountShare, Permission, Resource, ResourceShare
+
+
+def _grantee_q(user) -> Q:
+    return Q(user=user) | Q(team__members=user)
+
+
+def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
+    shared_resources = ResourceShare.objects.filter(_grantee_q(user)).values("resource_id")
+    shared_accounts = AccountShare.objects.filter(_grantee_q(user)).values("account__resource_id")
+    resources = Resource.objects.filter(
+        Q(owner=user) | Q(id__in=shared_resources) | Q(id__in=shared_accounts))
+    if search:
+        resources = resources.filter(Q(name__icontains=search) | Q(address__icontains=search)
+                                     | Q(description__icontains=search)
+                                     | Q(accounts__login_name__icontains=search))
+    return resources.distinct().select_related("owner")
+
+
+def resource_permission(*, user, resource: Resource) -> str | None:
+    if resource.owner_id == user.pk:
+        return Permission.MODIFY
+    permissions = set(ResourceShare.objects.filter(_grantee_q(user), resource=resource)
+                      .values_list("permission", flat=True))
+    return _strongest(permissions)
+
+
+def accounts_for_user(*, user, resource: Resource) -> QuerySet[Account]:
+    if resource_permission(user=user, resource=resource):
+        return resource.accounts.all()
+    shared = AccountShare.objects.filter(_grantee_q(user)).values("account_id")
+    return resource.accounts.filter(id__in=shared)
+
+
+def account_permission(*, user, account: Account) -> str | None:
+    permissions = set(AccountShare.objects.filter(_grantee_q(user), account=account)
+                      .values_list("permission", flat=True))
+    permissions.add(resource_permission(user=user, resource=account.resource))
+    return _strongest(permissions)
+
+
+def _strongest(permissions: set) -> str | None:
+    if Permission.MODIFY in permissions:
+        return Permission.MODIFY
+    if Permission.VIEW in permissions:
+        return Permission.VIEW
+    return None
+
+
+def resource_shares(*, resource: Resource) -> QuerySet[ResourceShare]:
+    return resource.shares.select_related("user", "team")
+
+
+def account_shares(*, account: Account) -> QuerySet[AccountShare]:
+    return account.shares.select_related("user", "team")
