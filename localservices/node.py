@@ -68,9 +68,8 @@ def services_up(profile: Profile) -> Path:
     mariadb.ensure_started()
     redis.ensure_started()
     databases = ["strongroom", "strongroom_local"]
-    # pytest-django creates test_<name> databases, so the test account may too.
-    grant_names = databases + ([f"test_{name}" for name in databases]
-                               if profile.name == "test" else [])
+    # pytest-django creates test_<name>[suffix] databases, so the test account may too.
+    grant_names = databases + ([r"test\_strongroom%"] if profile.name == "test" else [])
     mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {name};\n" for name in databases))
     mariadb.ensure_app_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
                             grants=[f"ALL PRIVILEGES ON `{name}`.*" for name in grant_names])

@@ -94,11 +94,13 @@ _db_common = {
     "CONN_HEALTH_CHECKS": True,
     "OPTIONS": {"charset": "utf8mb4", "isolation_level": "read committed"},
 }
+# Two suites may share one server (a developer and CI): give each its own suffix.
+_test_suffix = env.str("TEST_DB_SUFFIX", default="")
 DATABASES = {
     "default": {**_db_common, "NAME": env.str("DB_NAME", default="strongroom"),
-                "TEST": {"NAME": "test_strongroom"}},
+                "TEST": {"NAME": f"test_strongroom{_test_suffix}"}},
     "local": {**_db_common, "NAME": env.str("DB_LOCAL_NAME", default="strongroom_local"),
-              "TEST": {"NAME": "test_strongroom_local"}},
+              "TEST": {"NAME": f"test_strongroom_local{_test_suffix}"}},
 }
 DATABASE_ROUTERS = ["ha.router.NodeRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -199,7 +199,7 @@ def password_change(*, user, account: Account, new_password: str,
     """Set a new password; the old one moves to the history, re-sealed for its new row."""
     _require_account(user, account, Permission.MODIFY)
     _clean_password(account.resource, new_password)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account.refresh_from_db(from_queryset=Account.objects.select_for_update())
     now = timezone.now()
     version = PasswordVersion(account=account, set_at=account.password_changed_at,
                               replaced_at=now, replaced_by=user)

@@ -1,0 +1,138 @@
+"""R-V3: the key is read once at start-up; a missing, exposed, damaged or wrong key
+stops the process with one clear line; deleting the file after start changes nothing."""
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from vault import keyring
+from vault.models import Account, KeyCheck
+from vault.services import account_password, password_reveal
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+ROOT = Path(settings.BASE_DIR)
+
+
+def start_web_process(key_path: Path, **env) -> subprocess.CompletedProcess:
+    """Import the WSGI application as gunicorn would, with this key configured."""
+    environment = {**os.environ, "STRONGROOM_MASTER_KEY_FILE": str(key_path), **env}
+    return subprocess.run([sys.executable, "-c", "import strongroom.wsgi"], cwd=ROOT,
+                          env=environment, capture_output=True, text=True, timeout=60)
+
+
+def refusal_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("strongroom: refusing to start: "), result.stderr
+    return lines[-1]
+
+
+def test_a_missing_key_refuses_start_up(tmp_path):
+    line = refusal_line(start_web_process(tmp_path / "nowhere.key"))
+    assert "does not exist" in line
+
+
+def test_a_world_readable_key_refuses_start_up(tmp_path):
+    path = tmp_path / "master.key"
+    keyring.new_key_file(path)
+    path.chmod(0o644)
+    line = refusal_line(start_web_process(path))
+    assert "mode 0644" in line and "chmod 0400" in line
+
+
+def test_a_damaged_key_file_refuses_start_up(tmp_path):
+    path = tmp_path / "master.key"
+    path.write_text("strongroom-key-v1:too-short\n")
+    path.chmod(0o400)
+    assert "does not hold a 256-bit key" in refusal_line(start_web_process(path))
+
+
+def test_a_file_that_is_not_a_key_refuses_start_up(tmp_path):
+    path = tmp_path / "master.key"
+    path.write_bytes(os.urandom(64))
+    path.chmod(0o400)
+    assert "not a Strongroom master key file" in refusal_line(start_web_process(path))
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_wrong_key_refuses_start_up_of_a_real_process(tmp_path, master_key_path):
+    keyring.start_up(master_key_path)  # enrols the test key's check value
+    wrong = tmp_path / "wrong.key"
+    keyring.new_key_file(wrong)
+    test_db = settings.DATABASES["default"]["NAME"]
+    line = refusal_line(start_web_process(wrong, DB_NAME=test_db))
+    assert "not this database's key" in line
+
+
+def test_the_key_never_appears_in_the_refusal(tmp_path, master_key_path):
+    material = master_key_path.read_text().strip().split(":", 1)[1]
+    keyring.start_up(master_key_path)
+    wrong = tmp_path / "wrong.key"
+    keyring.new_key_file(wrong)
+    with pytest.raises(keyring.MasterKeyError) as error:
+        keyring.start_up(wrong)
+    assert material not in str(error.value) and material not in repr(keyring.current_key())
+
+
+def test_deleting_the_key_file_after_start_keeps_reveals_working(tmp_path, alice, server):
+    from vault.services import account_create
+
+    path = tmp_path / "master.key"
+    keyring.new_key_file(path)
+    keyring.start_up(path)
+    account = account_create(user=alice, resource=server, login_name="sa", password="pw-1")
+    path.unlink()
+    assert password_reveal(user=alice, account=account) == "pw-1"
+
+
+def test_master_key_create_writes_a_0400_file_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "new.key"
+    out = StringIO()
+    call_command("master_key_create", str(path), stdout=out)
+    assert oct(path.stat().st_mode & 0o777) == "0o400"
+    assert "Wrote master key" in out.getvalue()
+    with pytest.raises(CommandError, match="refusing to overwrite"):
+        call_command("master_key_create", str(path), stdout=StringIO())
+
+
+def test_rotation_reencrypts_every_value_and_the_new_key_starts_up(
+        tmp_path, master_key_path, alice, root_account, settings):
+    from vault.services import password_change
+
+    keyring.start_up(master_key_path)
+    password_change(user=alice, account=root_account, new_password="second-pw")
+    new_path = tmp_path / "new.key"
+    keyring.new_key_file(new_path)
+    settings.MASTER_KEY_FILE = master_key_path
+    out = StringIO()
+    call_command("master_key_rotate", str(new_path), "--batch-size", "1", stdout=out)
+    new_key = keyring.read_key_file(new_path)
+    assert "Re-encrypted 2 values" in out.getvalue() and "[####" in out.getvalue()
+    assert set(Account.objects.values_list("key_id", flat=True)) == {new_key.key_id}
+    assert list(KeyCheck.objects.values_list("key_id", flat=True)) == [new_key.key_id]
+    keyring._keys.clear()  # a fresh process knows only the configured key
+    keyring.start_up(new_path)
+    account = Account.objects.get(pk=root_account.pk)
+    assert account_password(account) == "second-pw"
+    from vault.services import version_password
+    assert version_password(account.history.get()) == "s3cr3t-Root-pw!"
+    with pytest.raises(keyring.MasterKeyError):
+        keyring.start_up(master_key_path)  # the old key is no longer this database's
+
+
+def test_start_up_refuses_while_a_rotation_is_unfinished(tmp_path, master_key_path,
+                                                         root_account):
+    keyring.start_up(master_key_path)
+    new_path = tmp_path / "new.key"
+    keyring.new_key_file(new_path)
+    new_key = keyring.read_key_file(new_path)
+    KeyCheck.objects.create(key_id=new_key.key_id, check_ct=b"x" * 40)
+    Account.objects.filter(pk=root_account.pk).update(key_id=new_key.key_id)
+    with pytest.raises(keyring.MasterKeyError, match="finish `manage.py master_key_rotate`"):
+        keyring.start_up(master_key_path)
