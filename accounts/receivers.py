@@ -21,10 +21,14 @@ def audit_logout(sender, request, user, **kwargs) -> None:
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     # credentials are already cleansed by Django; only the username is kept.
+    locked_out = bool(getattr(request, "axes_locked_out", False))
     audit_record(action=Action.LOGIN_FAILED, actor_name=str(credentials.get("username", "")),
-                 request=request)
+                 request=request, detail={"locked_out": True} if locked_out else {})
 
 
 @receiver(user_locked_out)
 def audit_lockout(sender, request, username, ip_address, **kwargs) -> None:
-    audit_record(action=Action.LOCKOUT, actor_name=username or "", request=request)
+    # django-axes signals again on every attempt while locked; only the failure
+    # that caused the lockout has counted failures on the request.
+    if getattr(request, "axes_failures_since_start", None) is not None:
+        audit_record(action=Action.LOCKOUT, actor_name=username or "", request=request)

@@ -52,7 +52,8 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["token"].strip())
         if device is None:
-            form.add_error("token", "That code is not valid.")
+            form.add_error("token", "That code is not valid. After a wrong code, wait a "
+                                    "few seconds before the next try.")
         else:
             otp_login(request, device)
             return redirect(_safe_next(request))

@@ -9,3 +9,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
+
+handler404 = "strongroom.errors.not_found"
+handler500 = "strongroom.errors.server_error"
