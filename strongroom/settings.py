@@ -18,8 +18,28 @@ if _env_file:
         raise ImproperlyConfigured(f"STRONGROOM_ENV_FILE={_env_file} does not exist")
     environ.Env.read_env(_env_file, overwrite=False)
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
+             "false": False, "0": False, "no": False, "off": False}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Strict: django-environ would read any unknown word (even a typo) as False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in _BOOLEANS:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false)")
+    return _BOOLEANS[raw]
+
+
+def env_number(name: str, default=None, *, cast=int):
+    raw = env.str(name) if default is None else env.str(name, default=str(default))
+    try:
+        return cast(raw)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {cast.__name__}") from None
+
+
 SECRET_KEY = env.str("SECRET_KEY")
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -29,9 +49,9 @@ NODE_ROLE = env.str("STRONGROOM_ROLE", default="standalone")
 if NODE_ROLE not in {"standalone", "primary", "secondary"}:
     raise ImproperlyConfigured(
         f"STRONGROOM_ROLE={NODE_ROLE!r}: expected standalone, primary or secondary")
-MASTER_KEY_FILE = env.path("STRONGROOM_MASTER_KEY_FILE")
+MASTER_KEY_FILE = Path(env.str("STRONGROOM_MASTER_KEY_FILE"))
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
-REVEAL_REAUTH_SECONDS = env.int("STRONGROOM_REVEAL_REAUTH_SECONDS", default=0)
+REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -87,10 +107,10 @@ TEMPLATES = [
 _db_common = {
     "ENGINE": "django.db.backends.mysql",
     "HOST": env.str("DB_HOST", default="127.0.0.1"),
-    "PORT": env.int("DB_PORT"),
+    "PORT": env_number("DB_PORT"),
     "USER": env.str("DB_USER"),
     "PASSWORD": env.str("DB_PASSWORD"),
-    "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60),
+    "CONN_MAX_AGE": env_number("DB_CONN_MAX_AGE", 60),
     "CONN_HEALTH_CHECKS": True,
     "OPTIONS": {"charset": "utf8mb4", "isolation_level": "read committed"},
 }
@@ -121,34 +141,34 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "vault:resource_list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_FAILURE_LIMIT = env_number("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_number("AXES_COOLOFF_HOURS", 0.25, cast=float)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Attempts while locked are refused and audited but do not restart the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = env_number("AXES_PROXY_COUNT", 0)
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Strongroom")
 
 # --- Sessions and cookies --------------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env_number("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
-_https = env.bool("HTTPS", default=not DEBUG)
+_https = env_bool("HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
 SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
-                           if env.bool("BEHIND_TLS_PROXY", default=False) else None)
+                           if env_bool("BEHIND_TLS_PROXY", False) else None)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -158,7 +178,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
