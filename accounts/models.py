@@ -34,3 +34,13 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class OtpLocalState(models.Model):
+    """One-time-code replay and throttling state kept by a read-only node (local
+    schema), where django-otp cannot write its own fields on the replicated device."""
+
+    device_id = models.BigIntegerField(unique=True)
+    last_t = models.BigIntegerField(default=-1)
+    failures = models.PositiveIntegerField(default=0)
+    throttled_until = models.DateTimeField(null=True, blank=True)

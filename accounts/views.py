@@ -9,7 +9,6 @@ from django.utils.http import urlencode
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
@@ -17,6 +16,7 @@ from accounts.decorators import mark_recent_auth
 from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
                             UserUpdateForm)
 from accounts.middleware import SESSION_OTP_REQUIRED
+from accounts.otp import otp_verify
 from accounts.models import ApiToken, Team
 from accounts.roles import role_of
 from strongroom.web import add_service_errors
@@ -50,7 +50,7 @@ class LoginView(auth_views.LoginView):
 def verify(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["token"].strip())
+        device = otp_verify(user=request.user, token=form.cleaned_data["token"])
         if device is None:
             form.add_error("token", "That code is not valid. After a wrong code, wait a "
                                     "few seconds before the next try.")

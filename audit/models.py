@@ -3,40 +3,41 @@ import uuid
 from django.db import models
 
 
-class AuditEvent(models.Model):
-    """One row of the append-only trail. `row_hash` is the hash of the row's own
-    content, set at insert; the chain over those hashes lives in AuditSeal."""
+class Action(models.TextChoices):
+    LOGIN = "login", "Login"
+    LOGOUT = "logout", "Logout"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    LOCKOUT = "lockout", "Lockout"
+    OTP_ENROLLED = "otp_enrolled", "Two-factor enrolled"
+    OTP_REMOVED = "otp_removed", "Two-factor removed"
+    PASSWORD_REVEAL = "password_reveal", "Password retrieved"
+    RESOURCE_CREATE = "resource_create", "Resource created"
+    RESOURCE_UPDATE = "resource_update", "Resource modified"
+    RESOURCE_DELETE = "resource_delete", "Resource deleted"
+    RESOURCE_SHARE = "resource_share", "Resource shared"
+    ACCOUNT_CREATE = "account_create", "Account created"
+    ACCOUNT_UPDATE = "account_update", "Account modified"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    ACCOUNT_DELETE = "account_delete", "Account deleted"
+    ACCOUNT_SHARE = "account_share", "Account shared"
+    SHARE_REVOKE = "share_revoke", "Share revoked"
+    USER_CREATE = "user_create", "User created"
+    USER_UPDATE = "user_update", "User modified"
+    ROLE_CHANGE = "role_change", "Role changed"
+    TEAM_CHANGE = "team_change", "Team changed"
+    TOKEN_CREATE = "token_create", "API token created"
+    TOKEN_REVOKE = "token_revoke", "API token revoked"
+    KEY_ROTATE = "key_rotate", "Master key rotated"
+    HA_EVENT = "ha_event", "High availability event"
 
-    class Action(models.TextChoices):
-        LOGIN = "login", "Login"
-        LOGOUT = "logout", "Logout"
-        LOGIN_FAILED = "login_failed", "Failed login"
-        LOCKOUT = "lockout", "Lockout"
-        OTP_ENROLLED = "otp_enrolled", "Two-factor enrolled"
-        OTP_REMOVED = "otp_removed", "Two-factor removed"
-        PASSWORD_REVEAL = "password_reveal", "Password retrieved"
-        RESOURCE_CREATE = "resource_create", "Resource created"
-        RESOURCE_UPDATE = "resource_update", "Resource modified"
-        RESOURCE_DELETE = "resource_delete", "Resource deleted"
-        RESOURCE_SHARE = "resource_share", "Resource shared"
-        ACCOUNT_CREATE = "account_create", "Account created"
-        ACCOUNT_UPDATE = "account_update", "Account modified"
-        PASSWORD_CHANGE = "password_change", "Password changed"
-        ACCOUNT_DELETE = "account_delete", "Account deleted"
-        ACCOUNT_SHARE = "account_share", "Account shared"
-        SHARE_REVOKE = "share_revoke", "Share revoked"
-        USER_CREATE = "user_create", "User created"
-        USER_UPDATE = "user_update", "User modified"
-        ROLE_CHANGE = "role_change", "Role changed"
-        TEAM_CHANGE = "team_change", "Team changed"
-        TOKEN_CREATE = "token_create", "API token created"
-        TOKEN_REVOKE = "token_revoke", "API token revoked"
-        KEY_ROTATE = "key_rotate", "Master key rotated"
-        HA_EVENT = "ha_event", "High availability event"
+
+class AuditContent(models.Model):
+    """What an audit row says. `row_hash` is the hash of this content, set at insert."""
+
+    Action = Action
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
     node = models.CharField(max_length=255)
     actor = models.CharField(max_length=150, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
@@ -49,6 +50,16 @@ class AuditEvent(models.Model):
     row_hash = models.CharField(max_length=64)
 
     class Meta:
+        abstract = True
+
+
+class AuditEvent(AuditContent):
+    """One row of the canonical, append-only trail (replicated). The chain over the
+    row hashes lives in AuditSeal."""
+
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
         ordering = ["-id"]
 
     def save(self, *args, **kwargs):
@@ -58,6 +69,16 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit events are append-only")
+
+
+class AuditOutbox(AuditContent):
+    """An event that happened on a read-only secondary (local schema), waiting to be
+    shipped to the primary's trail; it comes back through replication."""
+
+    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
 
 
 class AuditSeal(models.Model):

@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.integrity import GENESIS_HASH, event_hash, seal_hash
-from audit.models import AuditEvent, AuditSeal
+from audit.models import AuditEvent, AuditOutbox, AuditSeal
+from ha.router import is_read_only_node
 
 Action = AuditEvent.Action
 
@@ -22,11 +23,13 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def audit_record(*, action: str, actor: Any = None, actor_name: str = "",
                  request: HttpRequest | None = None, target: models.Model | None = None,
-                 reason: str = "", detail: dict | None = None) -> AuditEvent:
-    """Append one event. `actor` is a user (or None for anonymous events)."""
+                 reason: str = "", detail: dict | None = None) -> AuditEvent | AuditOutbox:
+    """Append one event. `actor` is a user (or None for anonymous events). A read-only
+    secondary writes to its local outbox; the rows reach the primary's trail later."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_name = actor.get_username()
-    event = AuditEvent(
+    model = AuditOutbox if is_read_only_node() else AuditEvent
+    event = model(
         occurred_at=timezone.now(),
         node=settings.NODE_NAME,
         actor=actor_name[:150],

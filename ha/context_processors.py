@@ -1,6 +1,16 @@
 from django.conf import settings
+from django.utils import timezone
+
+from ha.models import Heartbeat
+from ha.router import is_read_only_node
 
 
 def node(request) -> dict:
-    return {"node_name": settings.NODE_NAME, "node_role": settings.NODE_ROLE,
-            "read_only_node": settings.NODE_ROLE == "secondary"}
+    context = {"node_name": settings.NODE_NAME, "node_role": settings.NODE_ROLE,
+               "read_only_node": is_read_only_node()}
+    if context["read_only_node"]:
+        # The primary's heartbeat, as replicated here: how fresh our data is.
+        beat = Heartbeat.objects.filter(id=1).values_list("beat_at", flat=True).first()
+        context["data_as_of"] = beat
+        context["data_lag_seconds"] = (timezone.now() - beat).total_seconds() if beat else None
+    return context

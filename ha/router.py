@@ -6,8 +6,11 @@ is sent; the database refuses it too (the app account has no write grant there).
 """
 from django.conf import settings
 
-# What a node must write even when read-only: sessions and lockout bookkeeping.
+# What a node must write even when read-only: sessions, lockout bookkeeping, the
+# secondary's audit outbox and one-time-code replay state, this node's HA status.
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
+LOCAL_MODELS = frozenset({"audit.auditoutbox", "accounts.otplocalstate",
+                          "ha.statustransition", "ha.nodestatus"})
 
 
 class ReadOnlyNode(Exception):
@@ -19,8 +22,11 @@ class ReadOnlyNode(Exception):
             f"on the primary."))
 
 
-def database_for(app_label: str) -> str:
-    return "local" if app_label in LOCAL_APP_LABELS else "default"
+def database_for(model) -> str:
+    meta = model._meta
+    if meta.app_label in LOCAL_APP_LABELS or meta.label_lower in LOCAL_MODELS:
+        return "local"
+    return "default"
 
 
 def is_read_only_node() -> bool:
@@ -29,10 +35,10 @@ def is_read_only_node() -> bool:
 
 class NodeRouter:
     def db_for_read(self, model, **hints) -> str:
-        return database_for(model._meta.app_label)
+        return database_for(model)
 
     def db_for_write(self, model, **hints) -> str:
-        database = database_for(model._meta.app_label)
+        database = database_for(model)
         if database == "default" and is_read_only_node():
             raise ReadOnlyNode()
         return database
@@ -43,4 +49,8 @@ class NodeRouter:
     def allow_migrate(self, db: str, app_label: str, model_name=None, **hints) -> bool:
         if db == "default" and is_read_only_node():
             return False  # the replica's schema arrives through replication
-        return database_for(app_label) == db
+        if model_name is None:
+            return db == ("local" if app_label in LOCAL_APP_LABELS else "default")
+        label = f"{app_label}.{model_name}"
+        local = app_label in LOCAL_APP_LABELS or label in LOCAL_MODELS
+        return db == ("local" if local else "default")

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localservices.process import ServiceError, start_detached, stop_pid, wait_for
+from localservices.process import ServiceError, pid_alive, start_detached, stop_pid, wait_for
 
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mariadbd"
 
@@ -41,7 +42,13 @@ class MariaDBServer:
     def defaults_file(self) -> Path:
         return self.base_dir / "my.cnf"
 
-    def write_config(self) -> None:
+    @property
+    def tls_dir(self) -> Path:
+        """The server's certificate files; `ha_setup` replaces them and runs FLUSH SSL."""
+        return self.base_dir / "tls"
+
+    def write_config(self) -> bool:
+        """Write my.cnf; True when it changed (a running server must restart)."""
         options = {
             "datadir": str(self.data_dir.resolve()),
             "socket": str(self.socket.resolve()),
@@ -56,10 +63,25 @@ class MariaDBServer:
             "collation-server": "utf8mb4_unicode_ci",
             "innodb-buffer-pool-size": "128M",
             "max-connections": "300",
+            # Every node is replication-ready, so any node can become a primary.
+            "log-bin": "binlog",
+            "binlog-format": "ROW",
+            "log-slave-updates": "ON",
+            "gtid-strict-mode": "ON",
+            "expire-logs-days": "7",
+            "replicate-wild-ignore-table": "strongroom_local.%",
+            "slave-net-timeout": "5",
+            # Shows the replication session's TLS cipher on the primary.
+            "performance-schema": "ON",
+            "ssl-cert": str((self.tls_dir / "server.pem").resolve()),
+            "ssl-key": str((self.tls_dir / "server.key").resolve()),
+            "ssl-ca": str((self.tls_dir / "ca.pem").resolve()),
         }
         options.update(self.extra_options)
-        lines = ["[mysqld]"] + [f"{k} = {v}" for k, v in options.items()]
-        self.defaults_file.write_text("\n".join(lines) + "\n")
+        text = "\n".join(["[mysqld]"] + [f"{k} = {v}" for k, v in options.items()]) + "\n"
+        old = self.defaults_file.read_text() if self.defaults_file.exists() else ""
+        self.defaults_file.write_text(text)
+        return text != old
 
     def is_running(self) -> bool:
         try:
@@ -70,19 +92,41 @@ class MariaDBServer:
 
     def ensure_started(self) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        changed = self.write_config()
         if self.is_running():
-            return
-        self.write_config()
+            if not changed:
+                return
+            self.stop()
+        self._ensure_bootstrap_tls()
         if not (self.data_dir / "mysql").exists():
             self._install()
+        self.start()
+
+    def start(self) -> None:
         log = open(self.base_dir / "mariadbd.out", "ab")
-        start_detached(
+        pid = start_detached(
             [MARIADBD, f"--defaults-file={self.defaults_file.resolve()}", "--user=root"],
             pid_file=self.base_dir / "launcher.pid",
             log=log,
         )
         wait_for(self.is_running, what=f"MariaDB on 127.0.0.1:{self.port}", timeout=60,
-                 log_file=self.base_dir / "error.log")
+                 log_file=self.base_dir / "error.log", alive=lambda: pid_alive(pid))
+
+    def _ensure_bootstrap_tls(self) -> None:
+        """MariaDB refuses to start with missing TLS files: give a new server a
+        self-signed certificate until `ha_setup` issues the real ones."""
+        if (self.tls_dir / "server.pem").exists():
+            return
+        from ha.tls import issue, make_ca
+
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        ca = make_ca("Strongroom bootstrap CA")
+        server = issue(ca, common_name="localhost", names=["127.0.0.1"], server=True)
+        (self.tls_dir / "ca.pem").write_bytes(ca.cert_pem)
+        (self.tls_dir / "server.pem").write_bytes(server.cert_pem)
+        key_file = self.tls_dir / "server.key"
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(server.key_pem)
 
     def _install(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,10 +140,11 @@ class MariaDBServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             raise ServiceError(f"mariadb-install-db failed: {result.stderr.strip()[-500:]}")
 
-    def stop(self) -> None:
+    def stop(self, *, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM for a clean shutdown; SIGKILL to simulate a crash."""
         pid_text = self.pid_file.read_text().strip() if self.pid_file.exists() else ""
         if pid_text:
-            stop_pid(int(pid_text), timeout=60)
+            stop_pid(int(pid_text), timeout=60, sig=sig, group=False)
         (self.base_dir / "launcher.pid").unlink(missing_ok=True)
 
     def run_sql(self, sql: str, *, database: str | None = None) -> str:
@@ -113,19 +158,20 @@ class MariaDBServer:
             raise ServiceError(f"SQL on port {self.port} failed: {result.stderr.strip()}")
         return result.stdout
 
-    def ensure_app_user(self, *, user: str, password_file: Path, grants: list[str]) -> str:
-        """Create (or re-grant) an account for the app; the password lives in a 0600 file."""
+    def ensure_user(self, *, user: str, password_file: Path, grants: list[str]) -> None:
+        """Create an account on first use (password in a 0600 file). An existing
+        account keeps its grants: the HA commands narrow them by role."""
         if password_file.exists():
-            password = password_file.read_text().strip()
+            password = password_file.read_text()
         else:
             password = secrets.token_urlsafe(24)
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.touch(mode=0o600)
             password_file.write_text(password)  # verbatim, no newline
-        statements = [
-            f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';",
-            f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';",
-        ]
-        statements += [f"GRANT {grant} TO '{user}'@'127.0.0.1';" for grant in grants]
+        exists = self.run_sql(f"SELECT COUNT(*) FROM mysql.user WHERE user='{user}' "
+                              f"AND host='127.0.0.1'").strip() == "1"
+        statements = [f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';",
+                      f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';"]
+        if not exists:
+            statements += [f"GRANT {grant} TO '{user}'@'127.0.0.1';" for grant in grants]
         self.run_sql("\n".join(statements))
-        return password

@@ -1,12 +1,12 @@
 """A node's local services and its env file: MariaDB, Redis, secrets, master key.
 
-Profiles: `test` (the suite's own servers) and `primary` (what `make run` serves).
-Everything lives under var/<profile>/ and is git-ignored.
+Profiles: `test` (the suite's own servers), `primary` and `secondary` (the pair
+`make run` serves). Everything lives under var/<profile>/ and is git-ignored.
 """
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from localservices.mariadb import MariaDBServer
@@ -15,6 +15,8 @@ from localservices.redis import RedisServer
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 APP_DB_USER = "strongroom"
+ADMIN_DB_USER = "strongroom_admin"
+SCHEMAS = ("strongroom", "strongroom_local")
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,15 @@ class Profile:
     redis_port: int
     web_port: int
     server_id: int
+    base_dir: Path = field(default=None)  # type: ignore[assignment]
+    node_name: str = ""
+    secondary: bool = False
 
-    @property
-    def base_dir(self) -> Path:
-        return VAR / self.name
+    def __post_init__(self) -> None:
+        if self.base_dir is None:
+            object.__setattr__(self, "base_dir", VAR / self.name)
+        if not self.node_name:
+            object.__setattr__(self, "node_name", f"{self.name}.strongroom.test")
 
     @property
     def env_file(self) -> Path:
@@ -38,9 +45,20 @@ class Profile:
         return self.base_dir / "secrets"
 
     @property
+    def ha_dir(self) -> Path:
+        return self.base_dir / "ha"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.secrets_dir / "master.key"
+
+    @property
     def mariadb(self) -> MariaDBServer:
+        # A secondary's server is read-only from its first start: only replication
+        # and accounts with READ_ONLY ADMIN (for the local schema) may write.
+        extra = {"read-only": "ON"} if self.secondary else {}
         return MariaDBServer(base_dir=self.base_dir / "mariadb", port=self.mariadb_port,
-                             server_id=self.server_id)
+                             server_id=self.server_id, extra_options=extra)
 
     @property
     def redis(self) -> RedisServer:
@@ -51,6 +69,8 @@ PROFILES = {
     "test": Profile("test", mariadb_port=3417, redis_port=6391, web_port=8090, server_id=90),
     "primary": Profile("primary", mariadb_port=3407, redis_port=6380, web_port=8000,
                        server_id=1),
+    "secondary": Profile("secondary", mariadb_port=3408, redis_port=6381, web_port=8001,
+                         server_id=2, secondary=True),
 }
 
 
@@ -63,28 +83,32 @@ def _secret_file(path: Path, make) -> Path:
 
 
 def services_up(profile: Profile) -> Path:
-    """Start MariaDB and Redis, create the app account and databases, write node.env."""
+    """Start MariaDB and Redis, create the accounts and schemas, write node.env."""
     mariadb, redis = profile.mariadb, profile.redis
     mariadb.ensure_started()
     redis.ensure_started()
-    databases = ["strongroom", "strongroom_local"]
+    mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {name};\n" for name in SCHEMAS))
     # pytest-django creates test_<name>[suffix] databases, so the test account may too.
-    grant_names = databases + ([r"test\_strongroom%"] if profile.name == "test" else [])
-    mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {name};\n" for name in databases))
-    mariadb.ensure_app_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
-                            grants=[f"ALL PRIVILEGES ON `{name}`.*" for name in grant_names])
+    names = list(SCHEMAS) + ([r"test\_strongroom%"] if profile.name == "test" else [])
+    mariadb.ensure_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
+                        grants=[f"ALL PRIVILEGES ON `{name}`.*" for name in names])
+    # The HA commands (ha_setup, ha_install_pack, ...) manage replication and grants.
+    mariadb.ensure_user(user=ADMIN_DB_USER,
+                        password_file=profile.secrets_dir / "db_admin_password",
+                        grants=["ALL PRIVILEGES ON *.* WITH GRANT OPTION"])
     secret_key = _secret_file(profile.secrets_dir / "django_secret_key",
                               lambda: secrets.token_urlsafe(50))
-    master_key = profile.secrets_dir / "master.key"
     lines = {
-        "STRONGROOM_NODE_NAME": f"{profile.name}.strongroom.test",
-        "STRONGROOM_ROLE": "standalone",
-        "STRONGROOM_MASTER_KEY_FILE": master_key,
+        "STRONGROOM_NODE_NAME": profile.node_name,
+        "STRONGROOM_MASTER_KEY_FILE": profile.master_key_file,
+        "STRONGROOM_HA_DIR": profile.ha_dir,
         "SECRET_KEY_FILE": secret_key,
         "DB_HOST": "127.0.0.1",
         "DB_PORT": profile.mariadb_port,
         "DB_USER": APP_DB_USER,
         "DB_PASSWORD_FILE": profile.secrets_dir / "db_password",
+        "DB_ADMIN_USER": ADMIN_DB_USER,
+        "DB_ADMIN_PASSWORD_FILE": profile.secrets_dir / "db_admin_password",
         "CELERY_BROKER_URL": redis.url,
         "DEBUG": "false",
         # Loopback only, plain HTTP; a real node sits behind TLS (README).

@@ -45,10 +45,14 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
-def stop_pid(pid: int, *, timeout: float = 30, sig: int = signal.SIGTERM) -> None:
-    """Signal the process group (web servers fork workers), then wait for it to go."""
+def stop_pid(pid: int, *, timeout: float = 30, sig: int = signal.SIGTERM,
+             group: bool = True) -> None:
+    """Signal the process (and its group: web servers fork workers), wait for it to go."""
     try:
-        os.killpg(pid, sig)
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         try:
             os.kill(pid, sig)
@@ -71,12 +75,15 @@ def stop_pid_file(pid_file: Path, *, timeout: float = 30) -> None:
 
 
 def wait_for(check: Callable[[], bool], *, what: str, timeout: float,
-             log_file: Path | None = None) -> None:
+             log_file: Path | None = None, alive: Callable[[], bool] | None = None) -> None:
+    """Poll `check` until true; fail early if the process (`alive`) died."""
     deadline = time.monotonic() + timeout
     while not check():
-        if time.monotonic() > deadline:
+        died = alive is not None and not alive()
+        if died or time.monotonic() > deadline:
             tail = ""
             if log_file and log_file.exists():
                 tail = "\n" + "\n".join(log_file.read_text(errors="replace").splitlines()[-15:])
-            raise ServiceError(f"{what} did not come up within {timeout:.0f}s{tail}")
+            problem = "exited" if died else f"did not come up within {timeout:.0f}s"
+            raise ServiceError(f"{what} {problem}{tail}")
         time.sleep(0.1)

@@ -17,6 +17,10 @@ if _env_file:
     if not Path(_env_file).is_file():
         raise ImproperlyConfigured(f"STRONGROOM_ENV_FILE={_env_file} does not exist")
     environ.Env.read_env(_env_file, overwrite=False)
+# The HA commands keep the node's role and replication settings in <HA dir>/ha.env.
+HA_DIR = Path(env.str("STRONGROOM_HA_DIR", default=str(BASE_DIR / "var" / "ha")))
+if (HA_DIR / "ha.env").is_file():
+    environ.Env.read_env(str(HA_DIR / "ha.env"), overwrite=False)
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
              "false": False, "0": False, "no": False, "off": False}
@@ -50,6 +54,14 @@ if NODE_ROLE not in {"standalone", "primary", "secondary"}:
     raise ImproperlyConfigured(
         f"STRONGROOM_ROLE={NODE_ROLE!r}: expected standalone, primary or secondary")
 MASTER_KEY_FILE = Path(env.str("STRONGROOM_MASTER_KEY_FILE"))
+# Only the HA commands use the admin account (replication, grants, snapshots).
+DB_ADMIN_USER = env.str("DB_ADMIN_USER", default="")
+DB_ADMIN_PASSWORD = env.str("DB_ADMIN_PASSWORD", default="")
+# A secondary's way back to the primary's database: replication and audit shipping.
+PRIMARY_DB_HOST = env.str("PRIMARY_DB_HOST", default="")
+PRIMARY_DB_PORT = env_number("PRIMARY_DB_PORT", 3306)
+AUDIT_SHIPPER_USER = env.str("AUDIT_SHIPPER_USER", default="")
+AUDIT_SHIPPER_PASSWORD = env.str("AUDIT_SHIPPER_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
 
@@ -80,6 +92,7 @@ MIDDLEWARE = [
     "accounts.middleware.RequireVerifiedOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ha.middleware.ReadOnlyNodeMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -128,7 +141,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication ------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.NodeModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -191,8 +204,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every node runs the same schedule; each task does nothing on the wrong role.
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "audit.tasks.seal_audit_trail", "schedule": 10.0},
+    "ha-heartbeat": {"task": "ha.tasks.write_heartbeat", "schedule": 1.0,
+                     "options": {"expires": 2}},
+    "audit-ship": {"task": "audit.tasks.ship_audit_outbox",
+                   "schedule": env_number("AUDIT_SHIP_SECONDS", 2.0, cast=float),
+                   "options": {"expires": 10}},
 }
 
 # --- Logging: never the request body, never a secret ----------------------------------

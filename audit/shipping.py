@@ -1,0 +1,73 @@
+"""Audit flow-back: the secondary's outbox rows go to the primary's trail with
+INSERT IGNORE keyed by their UUID (exactly once, however often a batch is retried),
+in id order, then are marked delivered; replication brings them back here."""
+from __future__ import annotations
+
+import json
+
+import MySQLdb
+from django.db import connections, router
+from django.utils import timezone
+
+from audit.integrity import HASHED_FIELDS
+from audit.models import AuditEvent, AuditOutbox
+from ha.dbconnect import primary_audit_connection
+
+SHIP_LOCK = "strongroom_audit_shipping"
+COLUMNS = (*HASHED_FIELDS, "row_hash")
+INSERT = (f"INSERT IGNORE INTO `{AuditEvent._meta.db_table}` "
+          f"({', '.join(COLUMNS)}, recorded_at) "
+          f"VALUES ({', '.join(['%s'] * len(COLUMNS))}, UTC_TIMESTAMP(6))")
+
+
+def _row(values: dict) -> tuple:
+    converted = dict(values)
+    converted["uuid"] = str(values["uuid"])
+    # DATETIME columns hold UTC without a zone, as Django writes them.
+    converted["occurred_at"] = timezone.make_naive(values["occurred_at"], timezone.utc)
+    converted["detail"] = json.dumps(values["detail"])
+    return tuple(converted[name] for name in COLUMNS)
+
+
+def pending_count() -> int:
+    return AuditOutbox.objects.filter(delivered_at__isnull=True).count()
+
+
+def audit_outbox_ship(*, batch_size: int = 1000) -> int:
+    """Ship everything pending; returns how many rows were delivered. Raises
+    MySQLdb.Error when the primary cannot be reached (the caller retries later);
+    rows stay pending until the primary has committed them."""
+    local = connections[router.db_for_write(AuditOutbox)]
+    with local.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [SHIP_LOCK])
+        if cursor.fetchone()[0] != 1:
+            return 0  # another worker is shipping; never two at once (keeps order)
+    try:
+        return _ship_all(batch_size)
+    finally:
+        with local.cursor() as cursor:
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [SHIP_LOCK])
+
+
+def _ship_all(batch_size: int) -> int:
+    shipped = 0
+    primary = None
+    try:
+        while True:
+            batch = list(AuditOutbox.objects.filter(delivered_at__isnull=True).order_by("id")
+                         .values("id", *COLUMNS)[:batch_size])
+            if not batch:
+                return shipped
+            primary = primary or primary_audit_connection()
+            with primary.cursor() as cursor:
+                cursor.executemany(INSERT, [_row(values) for values in batch])
+            primary.commit()
+            AuditOutbox.objects.filter(id__in=[values["id"] for values in batch]).update(
+                delivered_at=timezone.now())
+            shipped += len(batch)
+    finally:
+        if primary is not None:
+            try:
+                primary.close()
+            except MySQLdb.Error:
+                pass

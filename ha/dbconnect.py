@@ -1,0 +1,68 @@
+"""Raw database connections the HA machinery needs besides Django's own:
+the node's admin account (replication, grants, snapshots) and, on a secondary,
+the TLS client connection to the primary that ships audit rows."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import MySQLdb
+from django.conf import settings
+
+
+class HaConfigError(Exception):
+    """A node is not configured for what an HA command was asked to do."""
+
+
+def admin_connection(*, host: str | None = None, port: int | None = None
+                     ) -> MySQLdb.connections.Connection:
+    if not settings.DB_ADMIN_USER:
+        raise HaConfigError("DB_ADMIN_USER / DB_ADMIN_PASSWORD(_FILE) are not set: the HA "
+                            "commands need the node's MariaDB admin account")
+    db = settings.DATABASES["default"]
+    return MySQLdb.connect(host=host or db["HOST"], port=port or int(db["PORT"]),
+                           user=settings.DB_ADMIN_USER, password=settings.DB_ADMIN_PASSWORD,
+                           charset="utf8mb4", autocommit=True, connect_timeout=5)
+
+
+@contextmanager
+def admin_cursor() -> Iterator[MySQLdb.cursors.Cursor]:
+    connection = admin_connection()
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
+
+
+def query_one(cursor, sql: str, args=None):
+    cursor.execute(sql, args)
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def query_dicts(cursor, sql: str, args=None) -> list[dict]:
+    cursor.execute(sql, args)
+    names = [column[0] for column in cursor.description or []]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def tls_files(ha_dir: Path, role: str) -> dict[str, str]:
+    """The client certificate a secondary presents for `role` (replica or audit)."""
+    tls = ha_dir / "tls"
+    return {"ca": str(tls / "ca.pem"), "cert": str(tls / f"{role}.pem"),
+            "key": str(tls / f"{role}.key")}
+
+
+def primary_audit_connection(*, timeout: int = 3) -> MySQLdb.connections.Connection:
+    """A TLS connection to the primary that verifies its certificate and host name."""
+    if not settings.PRIMARY_DB_HOST or not settings.AUDIT_SHIPPER_USER:
+        raise HaConfigError("this node has no primary to ship audit rows to")
+    return MySQLdb.connect(host=settings.PRIMARY_DB_HOST, port=settings.PRIMARY_DB_PORT,
+                           user=settings.AUDIT_SHIPPER_USER,
+                           password=settings.AUDIT_SHIPPER_PASSWORD,
+                           database=settings.DATABASES["default"]["NAME"],
+                           ssl=tls_files(settings.HA_DIR, "audit"), ssl_mode="VERIFY_IDENTITY",
+                           charset="utf8mb4", connect_timeout=timeout, read_timeout=timeout * 5,
+                           write_timeout=timeout * 5)

@@ -1,0 +1,115 @@
+"""`ha_install_pack` on the secondary: verify the whole pack first (a damaged,
+truncated, foreign or stale pack changes nothing), then load the snapshot, start
+TLS replication, make the replica read-only and write the node's HA settings."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+import MySQLdb
+from django.conf import settings
+from django.core.management import call_command
+
+from ha.dbconnect import admin_cursor, query_dicts, query_one
+from ha.nodeconfig import write_ha_env, write_private
+from ha.pack import Pack, PackError, read_pack
+from ha.replica import ReplicaState, change_master, wait_until_connected
+from vault import keyring
+
+NO_SUCH_GRANT = 1141
+TLS_FILES = ("ca.pem", "replica.pem", "replica.key", "audit.pem", "audit.key")
+
+
+@dataclass
+class InstallResult:
+    pack: Pack
+    replica: ReplicaState
+
+
+def pack_install(*, path: Path, force_host: bool = False,
+                 max_age: timedelta = timedelta(hours=24),
+                 progress: Callable[[str], None] = lambda message: None) -> InstallResult:
+    try:
+        master_key = keyring.read_key_file(settings.MASTER_KEY_FILE)
+    except keyring.MasterKeyError as exc:
+        raise PackError(f"set up this node's master key first: {exc}") from None
+    pack = read_pack(path, master_key=master_key, node_name=settings.NODE_NAME,
+                     max_age=max_age, force_host=force_host)
+    manifest = pack.manifest
+    with admin_cursor() as cursor:
+        _refuse_unsafe_target(cursor, manifest)
+    progress("pack verified; installing")
+
+    ha_dir = settings.HA_DIR
+    for name in TLS_FILES:
+        write_private(ha_dir / "tls" / name, pack.files[f"tls/{name}"])
+    credentials = json.loads(pack.files["credentials.json"])
+    write_private(ha_dir / "audit_shipper_password", credentials["audit_password"])
+
+    database = manifest["database"]
+    with admin_cursor() as cursor:
+        cursor.execute("STOP SLAVE")
+        cursor.execute("RESET SLAVE ALL")
+        cursor.execute("SET GLOBAL read_only = ON")
+        # A fresh replica: its own binlog must not hold GTIDs of the primary's domain.
+        cursor.execute("RESET MASTER")
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+    progress(f"loading the snapshot ({len(pack.files['snapshot.sql']) / 1e6:.1f} MB)")
+    _load_snapshot(pack.files["snapshot.sql"])
+    with admin_cursor() as cursor:
+        change_master(cursor, host=manifest["primary_address"], port=manifest["primary_port"],
+                      user=credentials["replication_user"],
+                      password=credentials["replication_password"])
+        cursor.execute("START SLAVE")
+        _restrict_app_account(cursor, database)
+    node_settings = dict(line.split("=", 1) for line in
+                         pack.files["secondary.env"].decode().splitlines() if "=" in line)
+    node_settings["AUDIT_SHIPPER_PASSWORD_FILE"] = str(ha_dir / "audit_shipper_password")
+    write_ha_env(node_settings, replace=True)
+    call_command("migrate", database="local", verbosity=0)
+    progress("replication started; waiting for the primary")
+    return InstallResult(pack=pack, replica=wait_until_connected())
+
+
+def _refuse_unsafe_target(cursor, manifest: dict) -> None:
+    if query_one(cursor, "SELECT @@server_id") == manifest["primary_server_id"]:
+        raise PackError("this database server has the primary's server_id: a secondary "
+                        "needs its own server_id (and gtid_domain_id)")
+    if query_one(cursor, "SELECT @@log_bin") != 1:
+        raise PackError("binary logging is off on this server; turn on log_bin so this "
+                        "node can be promoted one day")
+
+
+def _load_snapshot(snapshot: bytes) -> None:
+    db = settings.DATABASES["default"]
+    # sql_log_bin=0: the snapshot's rows are the primary's, not new events of ours.
+    result = subprocess.run(
+        ["mariadb", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
+         f"--user={settings.DB_ADMIN_USER}", "--init-command=SET SESSION sql_log_bin=0"],
+        input=snapshot, env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
+        capture_output=True)
+    if result.returncode != 0:
+        raise PackError(f"loading the snapshot failed: "
+                        f"{result.stderr.decode(errors='replace')[-500:]}")
+
+
+def _restrict_app_account(cursor, database: str) -> None:
+    """The second layer of read-only: the app may read the replicated schema, write
+    only its local one (READ_ONLY ADMIN lets it do so while read_only=ON)."""
+    local = settings.DATABASES["local"]["NAME"]
+    user = settings.DATABASES["default"]["USER"]
+    for row in query_dicts(cursor, "SELECT Host FROM mysql.user WHERE User = %s", (user,)):
+        account = f"'{user}'@'{row['Host']}'"
+        try:
+            cursor.execute(f"REVOKE ALL PRIVILEGES ON `{database}`.* FROM {account}")
+        except MySQLdb.OperationalError as exc:
+            if exc.args[0] != NO_SUCH_GRANT:
+                raise
+        cursor.execute(f"GRANT SELECT ON `{database}`.* TO {account}")
+        cursor.execute(f"GRANT ALL PRIVILEGES ON `{local}`.* TO {account}")
+        cursor.execute(f"GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO {account}")

@@ -1,0 +1,39 @@
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ha.dbconnect import HaConfigError
+from ha.install import pack_install
+from ha.pack import PackError
+
+
+class Command(BaseCommand):
+    help = ("On the secondary: verify an HA pack, load its snapshot and start TLS "
+            "replication from the primary. A bad pack is refused and changes nothing.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--force", action="store_true",
+                            help="install a pack built for another host name")
+        parser.add_argument("--max-age-hours", type=float, default=24.0)
+
+    def handle(self, *args, path, force, max_age_hours, **options):
+        started = time.monotonic()
+        try:
+            result = pack_install(path=path, force_host=force,
+                                  max_age=timedelta(hours=max_age_hours),
+                                  progress=lambda message: self.stdout.write(f"  {message}"))
+        except (PackError, HaConfigError) as exc:
+            raise CommandError(f"pack refused: {exc}") from None
+        replica = result.replica
+        took = f"{time.monotonic() - started:.1f} s"
+        if replica.problem or replica.io_running != "Yes":
+            self.stderr.write(f"Installed in {took}, but replication is not running yet: "
+                              f"{replica.problem or replica.io_running}")
+        else:
+            self.stdout.write(f"Installed in {took}: replicating from "
+                              f"{replica.master_host}:{replica.master_port} over TLS.")
+        self.stdout.write("Start (or restart) this node's web and Celery processes: it now "
+                          "serves read-only.")

@@ -1,0 +1,40 @@
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ha.dbconnect import HaConfigError
+from ha.setup import HaSetupError, ha_setup
+from vault.keyring import MasterKeyError
+
+
+class Command(BaseCommand):
+    help = ("On the primary: build the HA pack (snapshot, replication position, "
+            "credentials, TLS material, the secondary's settings) while it keeps serving.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("primary_fqdn")
+        parser.add_argument("secondary_fqdn")
+        parser.add_argument("--primary-address",
+                            help="address the secondary connects to (default: the primary FQDN)")
+        parser.add_argument("--primary-port", type=int,
+                            help="the primary's MariaDB port (default: DB_PORT)")
+        parser.add_argument("--output", type=Path,
+                            default=settings.HA_DIR / "replication" / "HAPack.zip")
+
+    def handle(self, *args, primary_fqdn, secondary_fqdn, primary_address, primary_port,
+               output, **options):
+        started = time.monotonic()
+        try:
+            result = ha_setup(
+                primary_fqdn=primary_fqdn, secondary_fqdn=secondary_fqdn,
+                primary_address=primary_address or primary_fqdn,
+                primary_port=primary_port or int(settings.DATABASES["default"]["PORT"]),
+                output=output, progress=lambda message: self.stdout.write(f"  {message}"))
+        except (HaSetupError, HaConfigError, MasterKeyError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"HA pack ready in {time.monotonic() - started:.1f} s: {result.pack_path} "
+            f"(mode 0600, no master key inside). Copy it to the secondary and run "
+            f"`manage.py ha_install_pack {result.pack_path.name}` there.")

@@ -1,0 +1,36 @@
+"""The node settings the HA commands own: <STRONGROOM_HA_DIR>/ha.env (read by
+settings after the node's own env file) and the files beside it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+
+def ha_env_path() -> Path:
+    return settings.HA_DIR / "ha.env"
+
+
+def read_ha_env() -> dict[str, str]:
+    path = ha_env_path()
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def write_ha_env(values: dict[str, str], *, replace: bool = False) -> None:
+    """Merge `values` into ha.env (or replace it); takes effect when processes restart."""
+    current = {} if replace else read_ha_env()
+    current.update(values)
+    write_private(ha_env_path(), "".join(f"{k}={v}\n" for k, v in sorted(current.items())))
+
+
+def write_private(path: Path, content: str | bytes) -> None:
+    """Write a 0600 file atomically (a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.name + ".new")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    partial.write_bytes(content.encode() if isinstance(content, str) else content)
+    partial.replace(path)

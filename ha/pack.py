@@ -1,0 +1,110 @@
+"""The HA pack: a zip that turns a fresh node into the primary's secondary.
+
+It holds a consistent snapshot with its replication position, the replication and
+audit-shipping credentials, the TLS material and the secondary's settings, plus a
+manifest with each file's SHA-256 and an HMAC keyed from the vault's master key.
+The master key itself is never in it: a node that has a different key (a foreign
+pack) or a pack that was altered fails the HMAC before anything is touched.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from vault.keyring import MasterKey
+
+PACK_FORMAT = 1
+MANIFEST = "manifest.json"
+
+
+class PackError(Exception):
+    """The pack cannot be installed; the message says why. Nothing was changed."""
+
+
+def _mac_key(master_key: MasterKey) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"strongroom ha pack v1").derive(master_key.material)
+
+
+def _canonical(manifest: dict) -> bytes:
+    body = {k: v for k, v in manifest.items() if k != "mac"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write_pack(path: Path, *, files: dict[str, bytes], metadata: dict,
+               master_key: MasterKey) -> dict:
+    """Write the zip (mode 0600, via a temporary name so a half-written pack never
+    carries the final name)."""
+    manifest = {"format": PACK_FORMAT, **metadata,
+                "created_at": datetime.now(timezone.utc).isoformat(),
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}}
+    manifest["mac"] = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    partial.chmod(0o600)
+    partial.replace(path)
+    return manifest
+
+
+@dataclass
+class Pack:
+    manifest: dict
+    files: dict[str, bytes]
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.manifest["created_at"])
+
+
+def read_pack(path: Path, *, master_key: MasterKey, node_name: str, max_age: timedelta,
+              force_host: bool = False) -> Pack:
+    """Open and verify a pack completely; raise PackError on the first problem."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if MANIFEST not in names:
+                raise PackError(f"{path} is not an HA pack: it has no {MANIFEST}")
+            manifest = json.loads(archive.read(MANIFEST))
+            files = {name: archive.read(name) for name in names - {MANIFEST}}
+    except FileNotFoundError:
+        raise PackError(f"{path} does not exist") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise PackError(f"{path} is damaged or truncated (not a readable zip: {exc})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise PackError(f"{path} has an unreadable manifest") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
+        raise PackError(f"{path} is not a format-{PACK_FORMAT} Strongroom HA pack")
+    expected = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
+    if not hmac.compare_digest(expected, str(manifest.get("mac", ""))):
+        raise PackError("the pack's signature does not match: it was altered, or it was "
+                        "built by a vault with a different master key (a foreign pack)")
+    listed = manifest.get("files", {})
+    if set(listed) != set(files):
+        raise PackError("the pack's files differ from its manifest (damaged or altered)")
+    for name, digest in listed.items():
+        if hashlib.sha256(files[name]).hexdigest() != digest:
+            raise PackError(f"{name} in the pack fails its checksum (damaged or altered)")
+    pack = Pack(manifest=manifest, files=files)
+    if not force_host and manifest["secondary_fqdn"] != node_name:
+        raise PackError(f"the pack was built for {manifest['secondary_fqdn']}, but this node "
+                        f"is {node_name} (use --force to install it anyway)")
+    age = datetime.now(timezone.utc) - pack.created_at
+    if age > max_age:
+        raise PackError(f"the pack is stale: built {age.total_seconds() / 3600:.1f} h ago, "
+                        f"more than the allowed {max_age.total_seconds() / 3600:.1f} h; "
+                        f"run ha_setup on the primary again")
+    return pack

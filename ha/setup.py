@@ -1,0 +1,168 @@
+"""`ha_setup` on the primary: everything a secondary needs, built while the primary
+keeps serving (the snapshot is a single consistent transaction, no downtime)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.services import Action, audit_record
+from ha import tls
+from ha.dbconnect import admin_cursor, query_one
+from ha.models import Heartbeat
+from ha.nodeconfig import write_ha_env, write_private
+from ha.pack import write_pack
+from vault import keyring
+
+REPLICATION_USER = "strongroom_repl"
+AUDIT_SHIPPER_USER = "strongroom_audit"
+FQDN = re.compile(r"^(?=.{4,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$",
+                  re.IGNORECASE)
+
+
+class HaSetupError(Exception):
+    pass
+
+
+def validate_fqdn(name: str) -> str:
+    name = name.strip().rstrip(".").lower()
+    if not FQDN.match(name) or name.split(".")[-1].isdigit():
+        raise HaSetupError(f"{name!r} is not a fully qualified domain name "
+                           f"(like vault-b.example.com)")
+    return name
+
+
+def prerequisites(cursor) -> list[str]:
+    """What the primary's MariaDB lacks for replication, each with its fix."""
+    problems = []
+    if query_one(cursor, "SELECT @@log_bin") != 1:
+        problems.append("binary logging is off: add `log_bin = binlog` to [mysqld] and restart")
+    if query_one(cursor, "SELECT @@binlog_format") != "ROW":
+        problems.append("binlog_format is not ROW: add `binlog_format = ROW` and restart")
+    if query_one(cursor, "SELECT @@server_id") in (0, None):
+        problems.append("server_id is 0: give every server its own `server_id`")
+    if query_one(cursor, "SELECT @@have_ssl") != "YES":
+        problems.append("TLS is off: set ssl_cert, ssl_key and ssl_ca in [mysqld] (any "
+                        "certificate will do; ha_setup replaces it) and restart")
+    else:
+        for variable in ("ssl_cert", "ssl_key", "ssl_ca"):
+            path = query_one(cursor, f"SELECT @@{variable}")
+            if not path or not os.access(Path(path).parent, os.W_OK):
+                problems.append(f"{variable} ({path}) must be a file this command can "
+                                f"replace: run ha_setup on the primary's database host")
+    return problems
+
+
+@dataclass
+class SetupResult:
+    pack_path: Path
+    gtid_position: str
+    snapshot_bytes: int
+
+
+def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
+             primary_port: int, output: Path,
+             progress: Callable[[str], None] = lambda message: None) -> SetupResult:
+    primary_fqdn, secondary_fqdn = validate_fqdn(primary_fqdn), validate_fqdn(secondary_fqdn)
+    if primary_fqdn == secondary_fqdn:
+        raise HaSetupError("the primary and the secondary need different names")
+    master_key = keyring.read_key_file(settings.MASTER_KEY_FILE)
+    with admin_cursor() as cursor:
+        problems = prerequisites(cursor)
+        if problems:
+            raise HaSetupError("the primary is not ready for replication:\n  - "
+                               + "\n  - ".join(problems))
+        progress("issuing TLS certificates")
+        ca = tls.make_ca(f"Strongroom HA CA for {primary_fqdn}")
+        _install_server_tls(cursor, ca, names=[primary_fqdn, primary_address])
+        replica = tls.issue(ca, common_name=secondary_fqdn, names=[], server=False)
+        shipper = tls.issue(ca, common_name=f"audit.{secondary_fqdn}", names=[], server=False)
+        progress("creating the replication and audit-shipping accounts")
+        credentials = {
+            "replication_user": REPLICATION_USER,
+            "replication_password": secrets.token_urlsafe(24),
+            "audit_user": AUDIT_SHIPPER_USER,
+            "audit_password": secrets.token_urlsafe(24),
+        }
+        issuer = tls.subject_of(ca.cert_pem)
+        _create_account(cursor, REPLICATION_USER, credentials["replication_password"],
+                        subject=tls.subject_of(replica.cert_pem), issuer=issuer,
+                        grants=["REPLICATION SLAVE ON *.*"])
+        database = settings.DATABASES["default"]["NAME"]
+        _create_account(cursor, AUDIT_SHIPPER_USER, credentials["audit_password"],
+                        subject=tls.subject_of(shipper.cert_pem), issuer=issuer,
+                        grants=[f"INSERT ON `{database}`.`audit_auditevent`"])
+        server_id = query_one(cursor, "SELECT @@server_id")
+    Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
+                                                       "beat_at": timezone.now()})
+    progress("taking a consistent snapshot (the primary keeps serving)")
+    snapshot = _snapshot(database)
+    gtid = _gtid_of(snapshot)
+    progress(f"snapshot taken: {len(snapshot) / 1e6:.1f} MB at GTID {gtid}")
+    secondary_settings = {"STRONGROOM_ROLE": "secondary", "PRIMARY_DB_HOST": primary_address,
+                          "PRIMARY_DB_PORT": str(primary_port),
+                          "AUDIT_SHIPPER_USER": AUDIT_SHIPPER_USER}
+    files = {
+        "snapshot.sql": snapshot,
+        "credentials.json": json.dumps(credentials).encode(),
+        "secondary.env": "".join(f"{k}={v}\n" for k, v in secondary_settings.items()).encode(),
+        "tls/ca.pem": ca.cert_pem,
+        "tls/replica.pem": replica.cert_pem, "tls/replica.key": replica.key_pem,
+        "tls/audit.pem": shipper.cert_pem, "tls/audit.key": shipper.key_pem,
+    }
+    write_pack(output, files=files, master_key=master_key, metadata={
+        "primary_fqdn": primary_fqdn, "secondary_fqdn": secondary_fqdn,
+        "primary_address": primary_address, "primary_port": primary_port,
+        "primary_server_id": server_id, "gtid_position": gtid, "database": database})
+    write_ha_env({"STRONGROOM_ROLE": "primary"})
+    audit_record(action=Action.HA_EVENT, actor_name="system",
+                 detail={"event": "ha_setup", "primary": primary_fqdn,
+                         "secondary": secondary_fqdn, "gtid": gtid})
+    progress(f"wrote {output}")
+    return SetupResult(pack_path=output, gtid_position=gtid, snapshot_bytes=len(snapshot))
+
+
+def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:
+    """Replace the primary server's certificate files and reload them (FLUSH SSL)."""
+    server = tls.issue(ca, common_name=names[0], names=names[1:], server=True)
+    for variable, data in (("ssl_ca", ca.cert_pem), ("ssl_cert", server.cert_pem),
+                           ("ssl_key", server.key_pem)):
+        write_private(Path(query_one(cursor, f"SELECT @@{variable}")), data)
+    cursor.execute("FLUSH SSL")
+
+
+def _create_account(cursor, user: str, password: str, *, subject: str, issuer: str,
+                    grants: list[str]) -> None:
+    # Only a client holding the certificate issued for it may log in, over TLS.
+    cursor.execute(f"CREATE OR REPLACE USER '{user}'@'%%' IDENTIFIED BY %s "
+                   f"REQUIRE SUBJECT %s AND ISSUER %s", (password, subject, issuer))
+    for grant in grants:
+        cursor.execute(f"GRANT {grant} TO '{user}'@'%'")
+
+
+def _snapshot(database: str) -> bytes:
+    db = settings.DATABASES["default"]
+    result = subprocess.run(
+        ["mariadb-dump", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
+         f"--user={settings.DB_ADMIN_USER}", "--single-transaction", "--master-data=1",
+         "--gtid", "--hex-blob", "--routines", "--triggers", "--databases", database],
+        env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
+        capture_output=True)
+    if result.returncode != 0:
+        raise HaSetupError(f"the snapshot failed: {result.stderr.decode(errors='replace')[-500:]}")
+    return result.stdout
+
+
+def _gtid_of(snapshot: bytes) -> str:
+    match = re.search(rb"SET GLOBAL gtid_slave_pos\s*=\s*'([^']*)'", snapshot)
+    if match is None:
+        raise HaSetupError("the snapshot carries no GTID position (is log_bin on?)")
+    return match.group(1).decode()
