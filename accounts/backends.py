@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password
 
@@ -12,14 +13,15 @@ class NodeModelBackend(ModelBackend):
         if not is_read_only_node():
             return super().authenticate(request, username=username, password=password,
                                         **kwargs)
+        user_model = get_user_model()
         if username is None:
-            username = kwargs.get(self.UserModel.USERNAME_FIELD)
+            username = kwargs.get(user_model.USERNAME_FIELD)
         if username is None or password is None:
             return None
         try:
-            user = self.UserModel._default_manager.get_by_natural_key(username)
-        except self.UserModel.DoesNotExist:
-            self.UserModel().set_password(password)  # same time as a real check
+            user = user_model._default_manager.get_by_natural_key(username)
+        except user_model.DoesNotExist:
+            user_model().set_password(password)  # same time as a real check
             return None
         if check_password(password, user.password) and self.user_can_authenticate(user):
             return user

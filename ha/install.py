@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from ha.replica import ReplicaState, change_master, wait_until_connected
 from vault import keyring
 
 NO_SUCH_GRANT = 1141
+GTID_STATEMENT = re.compile(rb"^SET GLOBAL gtid_slave_pos\s*=\s*'[^']*';?\s*$", re.MULTILINE)
 TLS_FILES = ("ca.pem", "replica.pem", "replica.key", "audit.pem", "audit.key")
 
 
@@ -53,15 +55,17 @@ def pack_install(*, path: Path, force_host: bool = False,
 
     database = manifest["database"]
     with admin_cursor() as cursor:
+        cursor.execute("SET SESSION sql_log_bin = 0")
         cursor.execute("STOP SLAVE")
         cursor.execute("RESET SLAVE ALL")
         cursor.execute("SET GLOBAL read_only = ON")
-        # A fresh replica: its own binlog must not hold GTIDs of the primary's domain.
-        cursor.execute("RESET MASTER")
         cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        # A fresh replica: its binlog must not hold older GTIDs of the primary's domain.
+        cursor.execute("RESET MASTER")
     progress(f"loading the snapshot ({len(pack.files['snapshot.sql']) / 1e6:.1f} MB)")
-    _load_snapshot(pack.files["snapshot.sql"])
+    _load_snapshot(GTID_STATEMENT.sub(b"", pack.files["snapshot.sql"]))
     with admin_cursor() as cursor:
+        _set_replica_position(cursor, manifest["gtid_position"])
         change_master(cursor, host=manifest["primary_address"], port=manifest["primary_port"],
                       user=credentials["replication_user"],
                       password=credentials["replication_password"])
@@ -83,6 +87,16 @@ def _refuse_unsafe_target(cursor, manifest: dict) -> None:
     if query_one(cursor, "SELECT @@log_bin") != 1:
         raise PackError("binary logging is off on this server; turn on log_bin so this "
                         "node can be promoted one day")
+
+
+def _set_replica_position(cursor, primary_position: str) -> None:
+    """Start from the snapshot's position. Local writes of this node (its own GTID
+    domain) may reach its binlog meanwhile; they belong in the position too, or
+    MariaDB refuses it as conflicting with the binlog."""
+    own_domain = query_one(cursor, "SELECT @@gtid_domain_id")
+    binlog = query_one(cursor, "SELECT @@gtid_binlog_pos") or ""
+    own = [gtid for gtid in binlog.split(",") if gtid.split("-")[0] == str(own_domain)]
+    cursor.execute("SET GLOBAL gtid_slave_pos = %s", (",".join([primary_position, *own]),))
 
 
 def _load_snapshot(snapshot: bytes) -> None:

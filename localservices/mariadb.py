@@ -158,7 +158,8 @@ class MariaDBServer:
             raise ServiceError(f"SQL on port {self.port} failed: {result.stderr.strip()}")
         return result.stdout
 
-    def ensure_user(self, *, user: str, password_file: Path, grants: list[str]) -> None:
+    def ensure_user(self, *, user: str, password_file: Path, grants: list[str],
+                    grant_option: bool = False) -> None:
         """Create an account on first use (password in a 0600 file). An existing
         account keeps its grants: the HA commands narrow them by role."""
         if password_file.exists():
@@ -173,5 +174,6 @@ class MariaDBServer:
         statements = [f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';",
                       f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';"]
         if not exists:
-            statements += [f"GRANT {grant} TO '{user}'@'127.0.0.1';" for grant in grants]
+            suffix = " WITH GRANT OPTION" if grant_option else ""
+            statements += [f"GRANT {grant} TO '{user}'@'127.0.0.1'{suffix};" for grant in grants]
         self.run_sql("\n".join(statements))

@@ -95,7 +95,7 @@ def services_up(profile: Profile) -> Path:
     # The HA commands (ha_setup, ha_install_pack, ...) manage replication and grants.
     mariadb.ensure_user(user=ADMIN_DB_USER,
                         password_file=profile.secrets_dir / "db_admin_password",
-                        grants=["ALL PRIVILEGES ON *.* WITH GRANT OPTION"])
+                        grants=["ALL PRIVILEGES ON *.*"], grant_option=True)
     secret_key = _secret_file(profile.secrets_dir / "django_secret_key",
                               lambda: secrets.token_urlsafe(50))
     lines = {

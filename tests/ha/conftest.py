@@ -1,0 +1,155 @@
+"""A real HA pair for the integration tests: two MariaDB servers with TLS replication,
+two Redis, and for each node gunicorn, a Celery worker and beat — built with the same
+commands an operator runs. The secondary reaches the primary's database through a
+LinkProxy on 127.0.0.1, so tests can cut the link."""
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import MySQLdb
+import pytest
+
+from localservices.linkproxy import LinkProxy
+from localservices.node import APP_DB_USER, Profile
+from localservices.stack import (pair_down, prepare_primary, prepare_secondary,
+                                 start_processes)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Node:
+    profile: Profile
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.profile.web_port}"
+
+    def sql(self, statement: str, args=None) -> list[tuple]:
+        """Run SQL as the server's root over its unix socket (the test's own view)."""
+        connection = MySQLdb.connect(unix_socket=str(self.profile.mariadb.socket.resolve()),
+                                     user="root", autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, args)
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def app_connection(self) -> MySQLdb.connections.Connection:
+        """The connection the node's web app uses: its own account, over TCP."""
+        return MySQLdb.connect(host="127.0.0.1", port=self.profile.mariadb_port,
+                               user=APP_DB_USER,
+                               password=(self.profile.secrets_dir / "db_password").read_text(),
+                               autocommit=True)
+
+    def admin_password(self) -> str:
+        return (self.profile.secrets_dir / "admin_password").read_text().strip()
+
+
+@dataclass
+class Pair:
+    primary: Node
+    secondary: Node
+    link: LinkProxy
+    setup_output: str
+
+    def wait_replicated(self, timeout: float = 20) -> None:
+        """MASTER_GTID_WAIT for everything the primary has written so far."""
+        position = self.primary.sql("SELECT @@gtid_binlog_pos")[0][0]
+        result = self.secondary.sql("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
+        assert result[0][0] == 0, f"the secondary did not reach {position} in {timeout}s"
+
+
+@pytest.fixture(scope="session")
+def pair(tmp_path_factory) -> Pair:
+    base = tmp_path_factory.mktemp("ha")
+    primary = Profile("primary", mariadb_port=free_port(), redis_port=free_port(),
+                      web_port=free_port(), server_id=11, base_dir=base / "primary",
+                      node_name="primary.strongroom.test")
+    secondary = Profile("secondary", mariadb_port=free_port(), redis_port=free_port(),
+                        web_port=free_port(), server_id=12, base_dir=base / "secondary",
+                        node_name="secondary.strongroom.test", secondary=True)
+    prepare_primary(primary)
+    link = LinkProxy(primary.mariadb_port)
+    try:
+        output = prepare_secondary(secondary, primary, primary_port=link.port)
+        start_processes(primary)
+        start_processes(secondary)
+        yield Pair(Node(primary), Node(secondary), link, output)
+    finally:
+        link.close()
+        pair_down(primary, secondary)
+
+
+def wait_until(condition, *, timeout: float = 20, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+
+
+class WebClient:
+    """A person with a browser session against one node (cookies and CSRF)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
+
+    def request(self, method: str, path: str, data: dict | None = None,
+                headers: dict | None = None, body: bytes | None = None):
+        if data is not None:
+            token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
+            body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                         headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.read().decode(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), dict(error.headers)
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict | None = None):
+        return self.request("POST", path, data=data or {})
+
+    def login(self, username: str, password: str) -> None:
+        self.get("/accounts/login/")
+        status, body, headers = self.post("/accounts/login/",
+                                          {"username": username, "password": password})
+        assert status == 302, f"login of {username} failed: {status} {body[:300]}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def created_id(headers: dict, kind: str) -> str:
+    match = re.search(rf"/{kind}/([0-9a-f-]+)/", headers.get("Location", ""))
+    assert match, f"no {kind} id in redirect {headers.get('Location')!r}"
+    return match.group(1)
+
+
+def key_material(profile: Profile) -> bytes:
+    return Path(profile.master_key_file).read_text().strip().split(":", 1)[1].encode()

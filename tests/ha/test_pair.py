@@ -1,0 +1,148 @@
+"""R-H1..R-H5, R-A2: a real primary and secondary with TLS replication."""
+import json
+import uuid
+
+import MySQLdb
+import pytest
+
+from tests.ha.conftest import WebClient, created_id, wait_until
+
+pytestmark = pytest.mark.ha
+
+
+@pytest.fixture(scope="module")
+def shared_account(pair) -> dict:
+    """An account the admin made on the primary, replicated to the secondary."""
+    admin = WebClient(pair.primary.url)
+    admin.login("admin", pair.primary.admin_password())
+    name = f"core-switch-{uuid.uuid4().hex[:6]}"
+    _, _, headers = admin.post("/resources/new/", {"name": name, "resource_type": "network",
+                                                   "address": "10.9.9.9"})
+    resource_id = created_id(headers, "resources")
+    _, _, headers = admin.post(f"/resources/{resource_id}/accounts/new/",
+                               {"login_name": "enable", "password": "Sw1tch-secret!"})
+    pair.wait_replicated()
+    return {"resource_id": resource_id, "account_id": created_id(headers, "accounts"),
+            "resource_name": name}
+
+
+def schema_fingerprint(node) -> list:
+    """Every table of the replicated schema with its checksum: any write shows."""
+    tables = [row[0] for row in node.sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema='strongroom' "
+        "AND table_name NOT IN ('ha_heartbeat') ORDER BY table_name")]
+    return node.sql("CHECKSUM TABLE " + ", ".join(f"strongroom.{t}" for t in tables))
+
+
+def test_setup_reports_the_pack_and_replication_runs_over_tls(pair):
+    assert "HA pack ready" in pair.setup_output and "no master key inside" in pair.setup_output
+    assert "replicating from 127.0.0.1" in pair.setup_output
+    rows = dict(pair.primary.sql(
+        "SELECT s.VARIABLE_NAME, s.VARIABLE_VALUE FROM performance_schema.threads t "
+        "JOIN performance_schema.status_by_thread s USING (THREAD_ID) "
+        "WHERE t.PROCESSLIST_COMMAND LIKE 'Binlog Dump%%' "
+        "AND s.VARIABLE_NAME IN ('Ssl_cipher', 'Ssl_version')"))
+    assert rows["Ssl_version"].startswith("TLSv1.")
+    assert rows["Ssl_cipher"]
+
+
+def test_an_account_created_on_the_primary_is_revealed_on_the_secondary(pair, shared_account):
+    admin = WebClient(pair.secondary.url)
+    admin.login("admin", pair.primary.admin_password())
+    status, body, headers = admin.post(f"/accounts/{shared_account['account_id']}/reveal/",
+                                       {"reason": "primary is down"})
+    assert status == 200 and "Sw1tch-secret!" in body
+    assert 'id="read-only-banner"' in body and "secondary.strongroom.test" in body
+
+
+def test_every_write_path_on_the_secondary_is_refused(pair, shared_account):
+    admin = WebClient(pair.secondary.url)
+    admin.login("admin", pair.primary.admin_password())
+    before = (schema_fingerprint(pair.primary), schema_fingerprint(pair.secondary))
+    resource, account = shared_account["resource_id"], shared_account["account_id"]
+    writes = [
+        ("/resources/new/", {"name": "nope", "resource_type": "server"}),
+        (f"/resources/{resource}/edit/", {"name": "renamed", "resource_type": "network"}),
+        (f"/resources/{resource}/delete/", {}),
+        (f"/resources/{resource}/accounts/new/", {"login_name": "x", "password": "y-password"}),
+        (f"/accounts/{account}/password/", {"password": "changed-on-secondary"}),
+        (f"/accounts/{account}/edit/", {"login_name": "enable", "notes": "n"}),
+        (f"/accounts/{account}/delete/", {}),
+        ("/accounts/users/new/", {"username": "eve", "role": "Auditor",
+                                  "password": "Long-enough-pw-42"}),
+        ("/accounts/tokens/new/", {"name": "script"}),
+        ("/accounts/teams/new/", {"name": "ops"}),
+    ]
+    for path, data in writes:
+        status, body, _ = admin.post(path, data)
+        assert status == 503, f"{path} answered {status}"
+        assert "read-only" in body and "changes can only be made on the primary" in body
+    status, _, _ = admin.get("/accounts/two-factor/")
+    assert status == 503
+    assert (schema_fingerprint(pair.primary), schema_fingerprint(pair.secondary)) == before
+
+
+def test_the_api_on_the_secondary_reads_and_refuses_writes_with_json(pair, shared_account):
+    admin = WebClient(pair.primary.url)
+    admin.login("admin", pair.primary.admin_password())
+    status, body, _ = admin.post("/accounts/tokens/new/", {"name": "ha-test"})
+    token = body.split('id="raw-token">')[1].split("<")[0]
+    pair.wait_replicated()
+    api = WebClient(pair.secondary.url)
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/accounts/{shared_account['account_id']}/password/"
+    status, body, _ = api.request("GET", path, headers=headers)
+    assert status == 200 and json.loads(body)["password"] == "Sw1tch-secret!"
+    status, body, _ = api.request("POST", path, headers={**headers,
+                                                         "Content-Type": "application/json"},
+                                  body=b'{"password": "nope"}')
+    assert status == 503 and json.loads(body)["read_only"] is True
+
+
+def test_a_raw_write_through_the_secondarys_app_account_fails_at_the_database(pair):
+    connection = pair.secondary.app_connection()
+    try:
+        with connection.cursor() as cursor:
+            with pytest.raises(MySQLdb.OperationalError) as error:
+                cursor.execute("INSERT INTO strongroom.accounts_team (name) VALUES ('raw')")
+            assert error.value.args[0] == 1142  # command denied: no write grant
+            cursor.execute("SELECT COUNT(*) FROM strongroom.auth_user")  # reads work
+            cursor.execute("DELETE FROM strongroom_local.django_session WHERE 1=0")  # local ok
+    finally:
+        connection.close()
+
+
+def test_the_replication_account_refuses_a_client_without_its_certificate(pair):
+    with pytest.raises(MySQLdb.OperationalError) as error:
+        MySQLdb.connect(host="127.0.0.1", port=pair.primary.profile.mariadb_port,
+                        user="strongroom_repl", password="whatever", connect_timeout=5)
+    assert error.value.args[0] == 1045
+
+
+def test_a_replica_configured_without_tls_is_refused_by_the_primary(pair):
+    credentials = pair.secondary.profile.ha_dir / "tls"
+    assert credentials.exists()
+    # A second, throw-away channel on the secondary, pointed at the primary without TLS.
+    password = pair.secondary.sql("SELECT 1")  # noqa: F841  (server reachable)
+    pair.secondary.sql(
+        "CHANGE MASTER 'notls' TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
+        "MASTER_USER='strongroom_repl', MASTER_PASSWORD='x', MASTER_SSL=0, "
+        "MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=no", (pair.primary.profile.mariadb_port,))
+    try:
+        pair.secondary.sql("START SLAVE 'notls'")
+        errno = wait_until(lambda: _io_errno(pair.secondary, "notls"), what="a refusal")
+        assert errno == 1045
+    finally:
+        pair.secondary.sql("STOP SLAVE 'notls'")
+        pair.secondary.sql("RESET SLAVE 'notls' ALL")
+
+
+def _io_errno(node, channel: str) -> int:
+    connection = MySQLdb.connect(unix_socket=str(node.profile.mariadb.socket.resolve()),
+                                 user="root", autocommit=True)
+    try:
+        with connection.cursor(MySQLdb.cursors.DictCursor) as cursor:
+            cursor.execute(f"SHOW SLAVE '{channel}' STATUS")
+            return cursor.fetchone()["Last_IO_Errno"]
+    finally:
+        connection.close()
