@@ -3,6 +3,7 @@ INSERT IGNORE keyed by their UUID (exactly once, however often a batch is retrie
 in id order, then are marked delivered; replication brings them back here."""
 from __future__ import annotations
 
+import datetime
 import json
 
 import MySQLdb
@@ -24,7 +25,7 @@ def _row(values: dict) -> tuple:
     converted = dict(values)
     converted["uuid"] = str(values["uuid"])
     # DATETIME columns hold UTC without a zone, as Django writes them.
-    converted["occurred_at"] = timezone.make_naive(values["occurred_at"], timezone.utc)
+    converted["occurred_at"] = timezone.make_naive(values["occurred_at"], datetime.timezone.utc)
     converted["detail"] = json.dumps(values["detail"])
     return tuple(converted[name] for name in COLUMNS)
 
