@@ -1,0 +1,146 @@
+"""R-H5: the HA pack never carries the master key; a damaged, truncated, foreign,
+stale or misaddressed pack is refused with a clear error and changes nothing."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ha.pack import MANIFEST, write_pack
+from localservices.stack import node_environment, pack_path
+from tests.ha.conftest import key_material
+from vault.keyring import MasterKey, read_key_file
+
+pytestmark = pytest.mark.ha
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def install(pair, path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "ha_install_pack", str(path), *extra], cwd=ROOT,
+        env=node_environment(pair.secondary.profile), capture_output=True, text=True,
+        timeout=120)
+
+
+def node_state(pair) -> tuple:
+    """What an installation would change on the secondary."""
+    ha_dir = pair.secondary.profile.ha_dir
+    files = sorted((str(p.relative_to(ha_dir)), hashlib.sha256(p.read_bytes()).hexdigest())
+                   for p in ha_dir.rglob("*") if p.is_file())
+    # The position moves every second (the primary's heartbeat); the channel must not.
+    replica = pair.secondary.sql("SELECT @@read_only"), replica_channel(pair)
+    tables = pair.secondary.sql("SELECT COUNT(*) FROM information_schema.tables "
+                                "WHERE table_schema = 'strongroom'")
+    return files, replica, tables, pair.secondary.sql("SHOW GRANTS FOR "
+                                                      "'strongroom'@'127.0.0.1'")
+
+
+def replica_channel(pair) -> tuple:
+    import MySQLdb
+
+    connection = MySQLdb.connect(unix_socket=str(pair.secondary.profile.mariadb.socket.resolve()),
+                                 user="root")
+    try:
+        with connection.cursor(MySQLdb.cursors.DictCursor) as cursor:
+            cursor.execute("SHOW SLAVE STATUS")
+            row = cursor.fetchone()
+    finally:
+        connection.close()
+    return tuple(row[name] for name in ("Master_Host", "Master_Port", "Master_User",
+                                        "Master_SSL_Cert", "Slave_SQL_Running", "Using_Gtid"))
+
+
+def rebuilt_pack(pair, tmp_path: Path, *, key: MasterKey | None = None, **changes) -> Path:
+    """The real pack's content, re-signed (with `key`, or the vault's) after changes."""
+    with zipfile.ZipFile(pack_path(pair.primary.profile)) as archive:
+        manifest = json.loads(archive.read(MANIFEST))
+        files = {name: archive.read(name) for name in archive.namelist() if name != MANIFEST}
+    metadata = {k: v for k, v in manifest.items()
+                if k not in {"format", "created_at", "files", "mac"}}
+    metadata.update(changes)
+    path = tmp_path / "rebuilt.zip"
+    write_pack(path, files=files, metadata=metadata,
+               master_key=key or read_key_file(pair.primary.profile.master_key_file))
+    return path
+
+
+def test_the_pack_is_private_and_never_holds_the_master_key(pair):
+    path = pack_path(pair.primary.profile)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    material_b64 = key_material(pair.primary.profile)
+    raw = read_key_file(pair.primary.profile.master_key_file).material
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            content = archive.read(name)
+            assert material_b64 not in content and raw not in content, name
+        assert set(archive.namelist()) >= {"manifest.json", "snapshot.sql", "credentials.json",
+                                           "secondary.env", "tls/ca.pem", "tls/replica.pem"}
+
+
+def test_a_damaged_pack_is_refused_and_changes_nothing(pair, tmp_path):
+    data = bytearray(pack_path(pair.primary.profile).read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = os.urandom(64)
+    bad = tmp_path / "damaged.zip"
+    bad.write_bytes(bytes(data))
+    before = node_state(pair)
+    result = install(pair, bad)
+    assert result.returncode != 0 and "pack refused" in result.stderr
+    assert node_state(pair) == before
+
+
+def test_a_truncated_pack_is_refused_and_changes_nothing(pair, tmp_path):
+    data = pack_path(pair.primary.profile).read_bytes()
+    bad = tmp_path / "truncated.zip"
+    bad.write_bytes(data[: len(data) // 3])
+    before = node_state(pair)
+    result = install(pair, bad)
+    assert result.returncode != 0 and "damaged or truncated" in result.stderr
+    assert node_state(pair) == before
+
+
+def test_a_foreign_pack_is_refused_and_changes_nothing(pair, tmp_path):
+    bad = rebuilt_pack(pair, tmp_path, key=MasterKey(os.urandom(32)))
+    before = node_state(pair)
+    result = install(pair, bad)
+    assert result.returncode != 0 and "different master key" in result.stderr
+    assert node_state(pair) == before
+
+
+def test_an_altered_file_in_a_signed_pack_is_refused(pair, tmp_path):
+    path = pack_path(pair.primary.profile)
+    bad = tmp_path / "altered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bad, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "secondary.env":
+                data += b"STRONGROOM_ROLE=primary\n"
+            target.writestr(name, data)
+    before = node_state(pair)
+    result = install(pair, bad)
+    assert result.returncode != 0 and "fails its checksum" in result.stderr
+    assert node_state(pair) == before
+
+
+def test_a_pack_for_another_host_is_refused_without_force(pair, tmp_path):
+    bad = rebuilt_pack(pair, tmp_path, secondary_fqdn="vault-c.example.com")
+    before = node_state(pair)
+    result = install(pair, bad)
+    assert result.returncode != 0 and "built for vault-c.example.com" in result.stderr
+    assert "--force" in result.stderr and node_state(pair) == before
+
+
+def test_a_stale_pack_is_refused_and_changes_nothing(pair):
+    before = node_state(pair)
+    result = install(pair, pack_path(pair.primary.profile), "--max-age-hours", "0")
+    assert result.returncode != 0 and "the pack is stale" in result.stderr
+    assert node_state(pair) == before
+
+
+def test_a_missing_pack_is_refused_clearly(pair, tmp_path):
+    result = install(pair, tmp_path / "nowhere.zip")
+    assert result.returncode != 0 and "does not exist" in result.stderr
