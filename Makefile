@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 TEST_ENV := var/test/node.env
 
-.PHONY: deps run stop test check
+.PHONY: deps run stop test
 
 deps:
 	@scripts/install-deps.sh
@@ -15,8 +15,5 @@ stop:
 
 test: deps
 	@$(PYTHON) -m localservices up test
+	@STRONGROOM_ENV_FILE=$(TEST_ENV) $(PYTHON) manage.py collectstatic --noinput -v 0
 	STRONGROOM_ENV_FILE=$(TEST_ENV) $(PYTHON) -m pytest $(PYTEST_ARGS)
-
-check: deps
-	@$(PYTHON) -m localservices up test
-	STRONGROOM_ENV_FILE=$(TEST_ENV) $(PYTHON) manage.py check --deploy

@@ -4,6 +4,7 @@ from functools import wraps
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 SESSION_AUTH_AT = "strongroom_auth_at"
 
@@ -19,6 +20,6 @@ def require_recent_auth(view):
         window = settings.REVEAL_REAUTH_SECONDS
         if window and time.time() - request.session.get(SESSION_AUTH_AT, 0) > window:
             back = request.META.get("HTTP_REFERER") or request.path
-            return redirect(f"{reverse('accounts:reauth')}?next={back}")
+            return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': back})}")
         return view(request, *args, **kwargs)
     return wrapper

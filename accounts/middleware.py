@@ -1,5 +1,6 @@
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 SESSION_OTP_REQUIRED = "strongroom_otp_required"
 # Reachable before the second factor is given.
@@ -17,5 +18,5 @@ class RequireVerifiedOTPMiddleware:
         if (request.user.is_authenticated and request.session.get(SESSION_OTP_REQUIRED)
                 and not request.user.is_verified()
                 and not request.path.startswith(OPEN_PATH_PREFIXES)):
-            return redirect(f"{reverse('accounts:verify')}?next={request.path}")
+            return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
         return self.get_response(request)

@@ -110,6 +110,7 @@ def services_up(profile: Profile) -> Path:
         "DB_ADMIN_USER": ADMIN_DB_USER,
         "DB_ADMIN_PASSWORD_FILE": profile.secrets_dir / "db_admin_password",
         "CELERY_BROKER_URL": redis.url,
+        "STATIC_ROOT": profile.base_dir / "static",
         "DEBUG": "false",
         # Loopback only, plain HTTP; a real node sits behind TLS (README).
         "HTTPS": "false",
