@@ -19,8 +19,12 @@ if _env_file:
     environ.Env.read_env(_env_file, overwrite=False)
 # The HA commands keep the node's role and replication settings in <HA dir>/ha.env.
 HA_DIR = Path(env.str("STRONGROOM_HA_DIR", default=str(BASE_DIR / "var" / "ha")))
+_ha_role = ""
 if (HA_DIR / "ha.env").is_file():
     environ.Env.read_env(str(HA_DIR / "ha.env"), overwrite=False)
+    _ha_role = environ.Env.parse_value(
+        next((line.split("=", 1)[1].strip() for line in (HA_DIR / "ha.env").read_text()
+              .splitlines() if line.startswith("STRONGROOM_ROLE=")), ""), str)
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
              "false": False, "0": False, "no": False, "off": False}
@@ -49,7 +53,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- The node -------------------------------------------------------------
 NODE_NAME = env.str("STRONGROOM_NODE_NAME")
-NODE_ROLE = env.str("STRONGROOM_ROLE", default="standalone")
+# A node the HA pack made a secondary stays one, whatever else its env says (R-H6).
+NODE_ROLE = "secondary" if _ha_role == "secondary" else env.str("STRONGROOM_ROLE",
+                                                                 default="standalone")
 if NODE_ROLE not in {"standalone", "primary", "secondary"}:
     raise ImproperlyConfigured(
         f"STRONGROOM_ROLE={NODE_ROLE!r}: expected standalone, primary or secondary")

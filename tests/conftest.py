@@ -4,11 +4,15 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from accounts.roles import ADMINISTRATOR, AUDITOR, PASSWORD_ADMINISTRATOR, PASSWORD_USER
 from vault import keyring
 
 PASSWORD = "Correct-horse-battery-9"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +74,27 @@ def root_account(alice, server):
 
     return account_create(user=alice, resource=server, login_name="root",
                           password="s3cr3t-Root-pw!", notes="rack 4")
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    """Headless Chromium that never reaches the network; always quit."""
+    for program in (CHROMIUM, CHROMEDRIVER):  # a missing browser fails the run, never skips
+        assert Path(program).is_file(), f"{program} is missing: apt-get install chromium-driver"
+    # Selenium Manager must not try to download a driver or send usage stats.
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    monkeypatch.setenv("SE_AVOID_STATS", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile_dir = tmp_path / "chromium-profile"
+    profile_dir.mkdir()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile_dir}", "--window-size=1280,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

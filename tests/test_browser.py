@@ -7,8 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
@@ -18,8 +16,6 @@ from audit.models import AuditEvent
 from tests.conftest import PASSWORD
 from vault.models import Account
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 15
 SCREENSHOT_COPY = Path("/tmp/strongroom-account.png")
 
@@ -34,30 +30,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases="__all__", serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def browser(tmp_path, monkeypatch):
-    """Headless Chromium that never reaches the network; always quit."""
-    for program in (CHROMIUM, CHROMEDRIVER):  # a missing browser fails the run, never skips
-        assert Path(program).is_file(), f"{program} is missing: apt-get install chromium-driver"
-    # Selenium Manager must not try to download a driver or send usage stats.
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    monkeypatch.setenv("SE_AVOID_STATS", "true")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile_dir = tmp_path / "chromium-profile"
-    profile_dir.mkdir()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile_dir}", "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _wait(driver):

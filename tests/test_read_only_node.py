@@ -1,0 +1,103 @@
+"""R-H3, R-H6 inside one process: a node whose role is `secondary` refuses every
+vault write in the app, and its hidden writes (sessions, lockout, audit, one-time
+codes, last_login) go to the local schema only."""
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import OperationalError
+from django.test import RequestFactory
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.otp import otp_verify
+from audit.models import AuditEvent, AuditOutbox
+from ha.middleware import ReadOnlyNodeMiddleware
+from ha.router import ReadOnlyNode
+from tests.conftest import PASSWORD
+from vault import services
+from vault.models import Resource
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def secondary(settings):
+    settings.NODE_ROLE = "secondary"
+    return settings
+
+
+def test_the_router_refuses_a_vault_write_before_any_sql(alice, secondary):
+    with pytest.raises(ReadOnlyNode, match="read-only secondary"):
+        Resource.objects.create(name="x", resource_type="server", owner=alice)
+
+
+def test_login_and_reveal_work_and_are_audited_to_the_local_outbox(client, alice, root_account,
+                                                                  secondary):
+    alice.refresh_from_db()
+    last_login = alice.last_login
+    assert client.post("/accounts/login/", {"username": "alice",
+                                            "password": PASSWORD}).status_code == 302
+    response = client.post(f"/accounts/{root_account.pk}/reveal/", {"reason": "outage"})
+    assert b"s3cr3t-Root-pw!" in response.content and b"read-only-banner" in response.content
+    alice.refresh_from_db()
+    assert alice.last_login == last_login  # auth_user is replicated: never written here
+    assert list(AuditOutbox.objects.values_list("action", flat=True)) == ["login",
+                                                                          "password_reveal"]
+    assert not AuditEvent.objects.filter(action__in=["login", "password_reveal"]).exists()
+
+
+def test_a_web_write_gets_the_read_only_page_and_changes_nothing(client, alice, root_account,
+                                                                secondary):
+    client.force_login(alice)
+    response = client.post(f"/accounts/{root_account.pk}/password/", {"password": "new-one"})
+    assert response.status_code == 503
+    assert b"changes can only be made on the primary" in response.content
+    assert services.password_reveal(user=alice, account=root_account) == "s3cr3t-Root-pw!"
+    assert b"New resource" not in client.get("/").content  # edit controls are hidden
+
+
+def test_a_refusal_by_the_database_is_shown_as_read_only_not_as_an_error():
+    request = RequestFactory().post("/resources/new/")
+    request.user = None
+    refused = OperationalError(1142, "INSERT command denied to user 'strongroom'")
+    response = ReadOnlyNodeMiddleware(lambda r: None).process_exception(request, refused)
+    assert response.status_code == 503
+    api = RequestFactory().post("/api/v1/accounts/x/password/")
+    response = ReadOnlyNodeMiddleware(lambda r: None).process_exception(api, refused)
+    assert response.status_code == 503 and b'"read_only": true' in response.content
+
+
+def test_a_node_the_pack_made_secondary_stays_secondary_whatever_its_env_says(tmp_path):
+    (tmp_path / "ha.env").write_text("STRONGROOM_ROLE=secondary\n")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from django.conf import settings; print(settings.NODE_ROLE)"],
+        env={**os.environ, "STRONGROOM_HA_DIR": str(tmp_path), "STRONGROOM_ROLE": "primary"},
+        capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "secondary", result.stderr
+
+
+def _code(device: TOTPDevice, offset: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time += offset * device.step
+    return f"{totp.token():06d}"
+
+
+def test_totp_works_on_a_read_only_node_and_a_code_is_good_once(settings, bob):
+    device = TOTPDevice.objects.create(user=bob, name="app", confirmed=True)
+    settings.NODE_ROLE = "secondary"
+    code = _code(device)
+    assert otp_verify(user=bob, token=code) == device
+    assert otp_verify(user=bob, token=code) is None  # replay refused
+    device.refresh_from_db()
+    assert device.last_t == -1  # the replicated device row was not written
+
+
+def test_a_wrong_code_throttles_the_next_try_on_a_read_only_node(settings, bob):
+    device = TOTPDevice.objects.create(user=bob, name="app", confirmed=True)
+    settings.NODE_ROLE = "secondary"
+    assert otp_verify(user=bob, token="000000" if _code(device) != "000000" else "111111") is None
+    assert otp_verify(user=bob, token=_code(device, offset=1)) is None  # throttled
+    assert otp_verify(user=bob, token="not-a-code") is None
