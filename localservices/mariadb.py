@@ -71,6 +71,9 @@ class MariaDBServer:
             "expire-logs-days": "7",
             "replicate-wild-ignore-table": "strongroom_local.%",
             "slave-net-timeout": "5",
+            # Durable: a committed change survives a crash of the server or the host.
+            "innodb-flush-log-at-trx-commit": "1",
+            "sync-binlog": "1",
             # Shows the replication session's TLS cipher on the primary.
             "performance-schema": "ON",
             "ssl-cert": str((self.tls_dir / "server.pem").resolve()),
@@ -157,6 +160,19 @@ class MariaDBServer:
         if result.returncode != 0:
             raise ServiceError(f"SQL on port {self.port} failed: {result.stderr.strip()}")
         return result.stdout
+
+    def query(self, sql: str, args=None) -> list[tuple]:
+        """Run one statement as root over the unix socket and return its rows."""
+        import MySQLdb
+
+        connection = MySQLdb.connect(unix_socket=str(self.socket.resolve()), user="root",
+                                     autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, args)
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
 
     def ensure_user(self, *, user: str, password_file: Path, grants: list[str],
                     grant_option: bool = False) -> None:

@@ -87,3 +87,12 @@ def wait_for(check: Callable[[], bool], *, what: str, timeout: float,
             problem = "exited" if died else f"did not come up within {timeout:.0f}s"
             raise ServiceError(f"{what} {problem}{tail}")
         time.sleep(0.1)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

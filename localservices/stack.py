@@ -13,7 +13,9 @@ from localservices.node import PROFILES, ROOT, Profile, services_down, services_
 from localservices.process import ServiceError, pid_alive, start_detached, stop_pid_file, wait_for
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN_WORKERS = 3
+# Sync workers; the request path waits on the database's fsync, so a few more
+# workers than cores keep both cores busy (STRONGROOM_WEB_WORKERS overrides).
+GUNICORN_WORKERS = int(os.environ.get("STRONGROOM_WEB_WORKERS", "4"))
 PROCESS_NAMES = ("web", "worker", "beat")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -19,14 +18,9 @@ import pytest
 
 from localservices.linkproxy import LinkProxy
 from localservices.node import APP_DB_USER, Profile
+from localservices.process import free_port
 from localservices.stack import (pair_down, prepare_primary, prepare_secondary,
                                  start_processes)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -39,14 +33,7 @@ class Node:
 
     def sql(self, statement: str, args=None) -> list[tuple]:
         """Run SQL as the server's root over its unix socket (the test's own view)."""
-        connection = MySQLdb.connect(unix_socket=str(self.profile.mariadb.socket.resolve()),
-                                     user="root", autocommit=True)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement, args)
-                return list(cursor.fetchall())
-        finally:
-            connection.close()
+        return self.profile.mariadb.query(statement, args)
 
     def app_connection(self) -> MySQLdb.connections.Connection:
         """The connection the node's web app uses: its own account, over TCP."""

@@ -1,0 +1,159 @@
+"""make bench: python -m bench.run [--quick]
+
+Starts its own HA pair (durable MariaDB: innodb_flush_log_at_trx_commit=1,
+sync_binlog=1; DEBUG off; gunicorn with STRONGROOM_WEB_WORKERS sync workers) and an
+OpenBao node, runs every workload, prints one table and writes bench/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+
+FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "lag_seconds": 20, "pack_sizes": [10000, 100000],
+        "flowback_rows": 10000, "outage": 3.0}
+QUICK = {"accounts": 200, "seconds": 2, "runs": 3, "lag_seconds": 3, "pack_sizes": [1000, 2000],
+         "flowback_rows": 1000, "outage": 1.0}
+
+
+def _version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    except OSError:
+        return "missing"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) \
+        else "unknown"
+
+
+def machine(bao_version: str) -> dict:
+    import django
+
+    return {"cores": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "django": django.get_version(),
+            "mariadb": _version(["mariadbd", "--version"]),
+            "redis": _version(["redis-server", "--version"]),
+            "wrk": _version(["wrk", "--version"]), "openbao": bao_version,
+            "web_workers": os.environ.get("STRONGROOM_WEB_WORKERS", "4")}
+
+
+def run(quick: bool) -> dict:
+    from bench import workloads
+    from bench.cluster import BENCH_DIR, build_pair
+    from bench.openbao import OpenBao
+
+    size = QUICK if quick else FULL
+    seconds, runs = size["seconds"], size["runs"]
+    figures: dict = {}
+    started = time.monotonic()
+    bao = OpenBao(BENCH_DIR.parent / "bench-openbao")
+    pair = None
+    try:
+        _say("building the HA pair")
+        pair = build_pair(accounts=size["accounts"])
+        _say("API retrieval on the primary")
+        figures["api_read_primary"] = workloads.api_read(pair, pair.primary, seconds=seconds,
+                                                         runs=runs)
+        _say("API retrieval on the secondary")
+        figures["api_read_secondary"] = workloads.api_read(pair, pair.secondary,
+                                                           seconds=seconds, runs=runs)
+        _say("web reveal on the primary")
+        figures["web_reveal_primary"] = workloads.web_reveal(pair, pair.primary,
+                                                             seconds=seconds, runs=runs)
+        _say("API password change on the primary")
+        figures["api_write_primary"] = workloads.api_write(pair, seconds=seconds, runs=runs)
+        _say("OpenBao KV v2 read and write")
+        bao.start()
+        names = bao.seed(size["accounts"])
+        figures["openbao"] = workloads.openbao_read_write(bao, names, seconds=seconds, runs=runs)
+        figures["openbao"]["version"] = bao.version()
+        bao.stop()
+        figures["ratio_read"] = (figures["api_read_primary"]["rps"]["median"]
+                                 / figures["openbao"]["read"]["rps"]["median"])
+        figures["ratio_write"] = (figures["api_write_primary"]["rps"]["median"]
+                                  / figures["openbao"]["write"]["rps"]["median"])
+        _say("replication lag at 200 changes/s")
+        figures["replication_lag"] = workloads.replication_lag(pair, rate=200,
+                                                               seconds=size["lag_seconds"])
+        _say("audit flow-back")
+        figures["audit_flowback"] = workloads.audit_flowback(pair, size["flowback_rows"])
+        _say("primary kill -9 during secondary reads")
+        figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
+    finally:
+        bao.stop()
+        if pair is not None:
+            pair.close()
+    figures["ha_pack"] = []
+    for accounts in size["pack_sizes"]:
+        _say(f"HA pack with {accounts} accounts")
+        figures["ha_pack"].append(workloads.ha_pack(accounts))
+    return {"quick": quick, "machine": machine(figures["openbao"]["version"]),
+            "took_s": time.monotonic() - started, "figures": figures}
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def table(result: dict) -> str:
+    f = result["figures"]
+    lines = [f"Strongroom benchmark{' (quick)' if result['quick'] else ''} — "
+             f"{result['machine']['cores']} cores, {result['machine']['mariadb']}",
+             f"{'workload':44} {'req/s median (min–max)':>26} {'p50':>7} {'p95':>7} "
+             f"{'p99':>7} {'errors':>6}"]
+
+    def load_row(name: str, figure: dict) -> str:
+        rps = figure["rps"]
+        return (f"{name:44} {rps['median']:>9.0f} ({rps['min']:.0f}–{rps['max']:.0f})"
+                f"{'':>4} {figure['p50_ms']['median']:>6.1f}ms {figure['p95_ms']['median']:>5.1f}ms"
+                f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}")
+
+    lines += [load_row("API retrieval, audited (primary)", f["api_read_primary"]),
+              load_row("API retrieval, audited (secondary)", f["api_read_secondary"]),
+              load_row("Web reveal, audited (primary)", f["web_reveal_primary"]),
+              load_row("OpenBao KV v2 read, file audit", f["openbao"]["read"]),
+              f"{'  ratio ours/OpenBao (read)':44} {f['ratio_read']:>9.2f}",
+              load_row("API password change (primary)", f["api_write_primary"]),
+              load_row("OpenBao KV v2 write, file audit", f["openbao"]["write"]),
+              f"{'  ratio ours/OpenBao (write)':44} {f['ratio_write']:>9.2f}"]
+    lag = f["replication_lag"]
+    lines.append(f"{'Replication lag @200 changes/s':44} p50 {lag['p50_ms']:.1f} ms, "
+                 f"p99 {lag['p99_ms']:.1f} ms (achieved {lag['achieved_rate']:.0f}/s, "
+                 f"{lag['samples']} samples)")
+    kill = f["primary_kill"]
+    gap = kill["longest_read_gap_ms"]
+    lines.append(f"{'Primary kill -9: longest read gap (secondary)':44} "
+                 f"{gap:.0f} ms; primary writes again {kill['primary_writes_again_after_restart_s']:.1f} s "
+                 f"after restart; {kill['reads_failed']} failed reads")
+    for pack in f["ha_pack"]:
+        lines.append(f"{'HA pack, ' + format(pack['accounts'], ',') + ' accounts':44} "
+                     f"build {pack['build_s']:.1f} s, install {pack['install_s']:.1f} s, "
+                     f"{pack['pack_mb']:.1f} MB")
+    flow = f["audit_flowback"]
+    lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
+                 f"{flow['seconds']:.1f} s until all on the primary ({flow['arrived']} arrived)")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="a small version, under 2 minutes")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strongroom.settings")
+    result = run(args.quick)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, default=str))
+    print(table(result))
+    print(f"(took {result['took_s']:.0f} s; figures in {args.output})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""`make bench --quick` keeps working: every figure is produced (no timing is judged)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOAD_FIGURES = ("api_read_primary", "api_read_secondary", "web_reveal_primary",
+                "api_write_primary")
+
+
+@pytest.mark.bench
+def test_the_quick_benchmark_produces_every_figure(tmp_path):
+    output = tmp_path / "latest.json"
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("DB_", "STRONGROOM_", "SECRET_KEY"))}
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--output",
+                             str(output)], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(output.read_text())["figures"]
+    for name in LOAD_FIGURES:
+        for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+            assert figures[name][key]["median"] > 0, (name, key)
+        assert len(figures[name]["runs"]) == 3
+    for kind in ("read", "write"):
+        assert figures["openbao"][kind]["rps"]["median"] > 0
+    assert figures["openbao"]["audit_log_lines"] > 0  # the peer really audited
+    assert figures["ratio_read"] > 0 and figures["ratio_write"] > 0
+    lag = figures["replication_lag"]
+    assert lag["samples"] > 0 and lag["p50_ms"] is not None and lag["p99_ms"] is not None
+    kill = figures["primary_kill"]
+    assert kill["longest_read_gap_ms"] is not None
+    assert kill["primary_writes_again_after_restart_s"] > 0
+    assert [p["accounts"] for p in figures["ha_pack"]] == [1000, 2000]
+    assert all(p["accounts_on_secondary"] == p["accounts"] for p in figures["ha_pack"])
+    assert figures["audit_flowback"]["arrived"] == figures["audit_flowback"]["rows"]
+    assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout
