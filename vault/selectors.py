@@ -39,10 +39,17 @@ def accounts_for_user(*, user, resource: Resource) -> QuerySet[Account]:
 
 
 def account_permission(*, user, account: Account) -> str | None:
-    permissions = set(AccountShare.objects.filter(_grantee_q(user), account=account)
-                      .values_list("permission", flat=True))
-    permissions.add(resource_permission(user=user, resource=account.resource))
-    return _strongest(permissions)
+    # Asked by the view and again by the service: remember the answer on the instance.
+    cache = account.__dict__.setdefault("_permission_by_user", {})
+    if user.pk not in cache:
+        from_resource = resource_permission(user=user, resource=account.resource)
+        if from_resource == Permission.MODIFY:
+            cache[user.pk] = from_resource  # nothing an account share could add
+        else:
+            permissions = set(AccountShare.objects.filter(_grantee_q(user), account=account)
+                              .values_list("permission", flat=True))
+            cache[user.pk] = _strongest(permissions | {from_resource})
+    return cache[user.pk]
 
 
 def _strongest(permissions: set) -> str | None:
