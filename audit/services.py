@@ -12,9 +12,14 @@ from django.utils import timezone
 
 from audit.integrity import GENESIS_HASH, event_hash, seal_hash
 from audit.models import AuditEvent, AuditOutbox, AuditSeal
-from ha.router import is_read_only_node
+from ha.router import ReadOnlyNode, is_read_only_node
 
 Action = AuditEvent.Action
+# What a read-only node may do, hence audit. Anything else there is a write that
+# will be refused; auditing it first would ship a false row to the primary (the
+# outbox is in the local schema, outside the refused transaction).
+READ_ONLY_ACTIONS = frozenset({Action.LOGIN, Action.LOGOUT, Action.LOGIN_FAILED,
+                               Action.LOCKOUT, Action.PASSWORD_REVEAL})
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -28,6 +33,8 @@ def audit_record(*, action: str, actor: Any = None, actor_name: str = "",
     secondary writes to its local outbox; the rows reach the primary's trail later."""
     if actor is not None and getattr(actor, "is_authenticated", False):
         actor_name = actor.get_username()
+    if is_read_only_node() and action not in READ_ONLY_ACTIONS:
+        raise ReadOnlyNode()
     model = AuditOutbox if is_read_only_node() else AuditEvent
     event = model(
         occurred_at=timezone.now(),

@@ -58,6 +58,15 @@ def test_a_web_write_gets_the_read_only_page_and_changes_nothing(client, alice, 
     assert b"New resource" not in client.get("/").content  # edit controls are hidden
 
 
+def test_a_refused_delete_leaves_no_audit_row_to_ship(alice, server, root_account, secondary):
+    with pytest.raises(ReadOnlyNode):
+        services.account_delete(user=alice, account=root_account)
+    with pytest.raises(ReadOnlyNode):
+        services.resource_delete(user=alice, resource=server)
+    assert not AuditOutbox.objects.exists()
+    assert Resource.objects.filter(pk=server.pk).exists()
+
+
 def test_a_refusal_by_the_database_is_shown_as_read_only_not_as_an_error():
     request = RequestFactory().post("/resources/new/")
     request.user = None
