@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -82,7 +83,7 @@ def read_pack(path: Path, *, master_key: MasterKey, node_name: str, max_age: tim
             files = {name: archive.read(name) for name in names - {MANIFEST}}
     except FileNotFoundError:
         raise PackError(f"{path} does not exist") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise PackError(f"{path} is damaged or truncated (not a readable zip: {exc})") from None
     except (ValueError, UnicodeDecodeError):
         raise PackError(f"{path} has an unreadable manifest") from None
