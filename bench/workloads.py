@@ -4,7 +4,6 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import statistics
 import threading
 import time
 import urllib.parse
@@ -272,6 +271,3 @@ def audit_flowback(pair: BenchPair, rows: int) -> dict:
     return {"rows": rows, "arrived": count, "seconds": time.monotonic() - restored,
             "ship_interval_s": 2.0}
 
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from ha.dbconnect import admin_cursor, query_dicts, tls_files
+from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, tls_files
+from ha.nodeconfig import write_ha_env
 
 # Notice a dead link in seconds, not the default minute (see DESIGN-NOTES).
 HEARTBEAT_PERIOD = 1
@@ -96,11 +97,8 @@ def wait_until_connected(*, timeout: float = 15) -> ReplicaState:
 def reconfigure(*, host: str, port: int) -> ReplicaState:
     """Repoint replication at a moved primary (new address or port): no rebuild,
     the GTID position carries on."""
-    from ha.nodeconfig import write_ha_env
-
     with admin_cursor() as cursor:
         if not replica_state(cursor).configured:
-            from ha.dbconnect import HaConfigError
             raise HaConfigError("this node is not a replica; install an HA pack first")
         cursor.execute("STOP SLAVE")
         change_master(cursor, host=host, port=port)

@@ -22,9 +22,9 @@ HA_DIR = Path(env.str("STRONGROOM_HA_DIR", default=str(BASE_DIR / "var" / "ha"))
 _ha_role = ""
 if (HA_DIR / "ha.env").is_file():
     environ.Env.read_env(str(HA_DIR / "ha.env"), overwrite=False)
-    _ha_role = environ.Env.parse_value(
-        next((line.split("=", 1)[1].strip() for line in (HA_DIR / "ha.env").read_text()
-              .splitlines() if line.startswith("STRONGROOM_ROLE=")), ""), str)
+    _ha_role = next((line.split("=", 1)[1].strip() for line in
+                     (HA_DIR / "ha.env").read_text().splitlines()
+                     if line.startswith("STRONGROOM_ROLE=")), "")
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
              "false": False, "0": False, "no": False, "off": False}

@@ -10,7 +10,7 @@ from django.db import transaction
 from audit.services import Action, audit_record
 from vault import crypto, keyring
 from vault.models import Account, KeyCheck, PasswordVersion
-from vault.services import _key_check_value
+from vault.services import key_check_value
 
 # model -> encrypted fields; the record label is "<model name>:<pk>".
 SEALED_FIELDS = {Account: ("password_ct", "notes_ct"), PasswordVersion: ("password_ct",)}
@@ -24,7 +24,7 @@ def master_key_rotate(*, new_key: keyring.MasterKey, batch_size: int = 500,
                       on_progress: Callable[[int, int], None] = lambda done, total: None) -> int:
     keyring.install(new_key, current=False)
     KeyCheck.objects.get_or_create(key_id=new_key.key_id,
-                                   defaults={"check_ct": _key_check_value(new_key)})
+                                   defaults={"check_ct": key_check_value(new_key)})
     total, done = rows_to_rotate(new_key), 0
     for model, fields in SEALED_FIELDS.items():
         while True:

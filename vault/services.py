@@ -25,7 +25,7 @@ def key_check_verify_or_enrol(*, key: keyring.MasterKey, rotating: bool = False)
         if KeyCheck.objects.exists():
             raise keyring.MasterKeyError(
                 f"the configured master key (id {key.key_id}) is not this database's key")
-        KeyCheck.objects.create(key_id=key.key_id, check_ct=_key_check_value(key))
+        KeyCheck.objects.create(key_id=key.key_id, check_ct=key_check_value(key))
         return
     try:
         crypto.decrypt(check.check_ct, key=key, record="keycheck", field=key.key_id)
@@ -41,7 +41,7 @@ def key_check_verify_or_enrol(*, key: keyring.MasterKey, rotating: bool = False)
             f"finish `manage.py master_key_rotate` first")
 
 
-def _key_check_value(key: keyring.MasterKey) -> bytes:
+def key_check_value(key: keyring.MasterKey) -> bytes:
     return crypto.encrypt(KEY_CHECK_PLAINTEXT, key=key, record="keycheck", field=key.key_id)
 
 

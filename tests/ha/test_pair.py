@@ -131,10 +131,7 @@ def test_the_replication_account_refuses_a_client_without_its_certificate(pair):
 
 
 def test_a_replica_configured_without_tls_is_refused_by_the_primary(pair):
-    credentials = pair.secondary.profile.ha_dir / "tls"
-    assert credentials.exists()
     # A second, throw-away channel on the secondary, pointed at the primary without TLS.
-    password = pair.secondary.sql("SELECT 1")  # noqa: F841  (server reachable)
     pair.secondary.sql(
         "CHANGE MASTER 'notls' TO MASTER_HOST='127.0.0.1', MASTER_PORT=%s, "
         "MASTER_USER='strongroom_repl', MASTER_PASSWORD='x', MASTER_SSL=0, "
