@@ -40,12 +40,13 @@ class VerifyReport:
         return not self.problem
 
 
-def verify_trail(*, chunk_size: int = 2000) -> VerifyReport:
+def verify_trail(*, chunk_size: int = 2000, events=AuditEvent, seals=AuditSeal
+                 ) -> VerifyReport:
     """Recompute every event hash and every seal; stop at the first broken link."""
     report = VerifyReport()
     last_id = 0
     while True:
-        chunk = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")
+        chunk = list(events.objects.filter(id__gt=last_id).order_by("id")
                      .values("id", "row_hash", *HASHED_FIELDS)[:chunk_size])
         if not chunk:
             break
@@ -59,8 +60,8 @@ def verify_trail(*, chunk_size: int = 2000) -> VerifyReport:
 
     previous = GENESIS_HASH
     sealed_up_to = 0
-    for seal in AuditSeal.objects.order_by("id").iterator():
-        rows = list(AuditEvent.objects.filter(
+    for seal in seals.objects.order_by("id").iterator():
+        rows = list(events.objects.filter(
             id__gte=seal.first_event_id, id__lte=seal.last_event_id)
             .order_by("id").values_list("id", "row_hash"))
         if seal.previous_hash != previous:
@@ -75,5 +76,5 @@ def verify_trail(*, chunk_size: int = 2000) -> VerifyReport:
         previous = seal.seal_hash
         sealed_up_to = seal.last_event_id
         report.seals_checked += 1
-    report.unsealed_events = AuditEvent.objects.filter(id__gt=sealed_up_to).count()
+    report.unsealed_events = events.objects.filter(id__gt=sealed_up_to).count()
     return report

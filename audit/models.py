@@ -48,6 +48,7 @@ class AuditContent(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     row_hash = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         abstract = True
@@ -56,8 +57,6 @@ class AuditContent(models.Model):
 class AuditEvent(AuditContent):
     """One row of the canonical, append-only trail (replicated). The chain over the
     row hashes lives in AuditSeal."""
-
-    recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
@@ -73,7 +72,8 @@ class AuditEvent(AuditContent):
 
 class AuditOutbox(AuditContent):
     """An event that happened on a read-only secondary (local schema), waiting to be
-    shipped to the primary's trail; it comes back through replication."""
+    shipped to the primary's trail; it comes back through replication. OutboxSeal
+    chains these rows, so none can be dropped silently before delivery."""
 
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
@@ -81,17 +81,24 @@ class AuditOutbox(AuditContent):
         ordering = ["id"]
 
 
-class AuditSeal(models.Model):
+class SealFields(models.Model):
     """seal_k = H(seal_{k-1} || row hashes of events first..last, in id order)."""
 
     first_event_id = models.BigIntegerField()
     last_event_id = models.BigIntegerField()
     event_count = models.PositiveIntegerField()
-    previous_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(max_length=64, unique=True)  # the chain cannot fork
     seal_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["previous_hash"],
-                                               name="auditseal_chain_cannot_fork")]
+
+
+class AuditSeal(SealFields):
+    """Seals of the canonical trail (replicated)."""
+
+
+class OutboxSeal(SealFields):
+    """Seals of a secondary's outbox (local schema)."""

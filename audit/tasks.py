@@ -3,6 +3,7 @@ import logging
 import MySQLdb
 from celery import shared_task
 
+from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
 from audit.services import audit_seal
 from audit.shipping import audit_outbox_ship
 from ha.router import is_read_only_node
@@ -12,9 +13,10 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def seal_audit_trail() -> None:
-    if is_read_only_node():
-        return  # the primary seals; its seals replicate here
-    while audit_seal() is not None:  # each seal holds at most max_events rows
+    # The primary seals the canonical trail (its seals replicate); a secondary seals
+    # its own outbox. Each seal holds at most max_events rows: loop until caught up.
+    events, seals = (AuditOutbox, OutboxSeal) if is_read_only_node() else (AuditEvent, AuditSeal)
+    while audit_seal(events=events, seals=seals) is not None:
         pass
 
 

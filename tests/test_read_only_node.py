@@ -110,3 +110,18 @@ def test_a_wrong_code_throttles_the_next_try_on_a_read_only_node(settings, bob):
     assert otp_verify(user=bob, token="000000" if _code(device) != "000000" else "111111") is None
     assert otp_verify(user=bob, token=_code(device, offset=1)) is None  # throttled
     assert otp_verify(user=bob, token="not-a-code") is None
+
+
+def test_the_outbox_is_chained_so_a_dropped_row_is_detected(client, alice, root_account,
+                                                           secondary):
+    from audit.integrity import verify_trail
+    from audit.models import OutboxSeal
+    from audit.services import audit_seal
+
+    for reason in ("one", "two", "three"):
+        services.password_reveal(user=alice, account=root_account, reason=reason)
+    assert audit_seal(horizon_seconds=0, events=AuditOutbox, seals=OutboxSeal) is not None
+    assert verify_trail(events=AuditOutbox, seals=OutboxSeal).ok
+    AuditOutbox.objects.filter(reason="two").delete()  # dropped before delivery
+    report = verify_trail(events=AuditOutbox, seals=OutboxSeal)
+    assert not report.ok and "edited, deleted or inserted" in report.problem

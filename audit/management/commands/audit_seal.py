@@ -1,17 +1,23 @@
 from django.core.management.base import BaseCommand
 
+from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
 from audit.services import audit_seal
+from ha.router import is_read_only_node
 
 
 class Command(BaseCommand):
-    help = "Seal the audit events recorded since the last seal (beat does this every 10 s)."
+    help = ("Seal the audit events recorded since the last seal (beat does this every "
+            "10 s); on a secondary, its outbox.")
 
     def add_arguments(self, parser):
         parser.add_argument("--horizon", type=float, default=5.0,
                             help="leave events younger than this many seconds unsealed")
 
     def handle(self, *args, horizon: float, **options):
+        events, seals = ((AuditOutbox, OutboxSeal) if is_read_only_node()
+                         else (AuditEvent, AuditSeal))
         sealed = 0
-        while (seal := audit_seal(horizon_seconds=horizon)) is not None:
+        while (seal := audit_seal(horizon_seconds=horizon, events=events,
+                                  seals=seals)) is not None:
             sealed += seal.event_count
         self.stdout.write(f"sealed {sealed} events")
