@@ -3,21 +3,27 @@
 It holds a consistent snapshot with its replication position, the replication and
 audit-shipping credentials, the TLS material and the secondary's settings, plus a
 manifest with each file's SHA-256 and an HMAC keyed from the vault's master key.
-The master key itself is never in it: a node that has a different key (a foreign
-pack) or a pack that was altered fails the HMAC before anything is touched.
+Every file is compressed, then encrypted (AES-256-GCM, its name bound as associated
+data) with another key derived from the master key: a copied pack gives away no
+credential, private key or TOTP seed. The master key itself is never in it: a node
+with a different key (a foreign pack) or a pack that was altered fails the HMAC
+before anything is touched.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from vault.keyring import MasterKey
@@ -30,9 +36,27 @@ class PackError(Exception):
     """The pack cannot be installed; the message says why. Nothing was changed."""
 
 
-def _mac_key(master_key: MasterKey) -> bytes:
+def _derived_key(master_key: MasterKey, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"strongroom ha pack v1").derive(master_key.material)
+                info=b"strongroom ha pack v1 " + purpose).derive(master_key.material)
+
+
+def _mac_key(master_key: MasterKey) -> bytes:
+    return _derived_key(master_key, b"mac")
+
+
+def _seal_file(master_key: MasterKey, name: str, data: bytes) -> bytes:
+    nonce = os.urandom(12)
+    cipher = AESGCM(_derived_key(master_key, b"encryption"))
+    return nonce + cipher.encrypt(nonce, zlib.compress(data, 6), name.encode())
+
+
+def _open_file(master_key: MasterKey, name: str, blob: bytes) -> bytes:
+    cipher = AESGCM(_derived_key(master_key, b"encryption"))
+    try:
+        return zlib.decompress(cipher.decrypt(blob[:12], blob[12:], name.encode()))
+    except (InvalidTag, zlib.error):
+        raise PackError(f"{name} in the pack does not decrypt (altered or foreign)") from None
 
 
 def _canonical(manifest: dict) -> bytes:
@@ -44,17 +68,18 @@ def write_pack(path: Path, *, files: dict[str, bytes], metadata: dict,
                master_key: MasterKey) -> dict:
     """Write the zip (mode 0600, via a temporary name so a half-written pack never
     carries the final name)."""
+    sealed = {name: _seal_file(master_key, name, data) for name, data in files.items()}
     manifest = {"format": PACK_FORMAT, **metadata,
                 "created_at": datetime.now(timezone.utc).isoformat(),
-                "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}}
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in sealed.items()}}
     manifest["mac"] = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     partial.touch(mode=0o600)
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-        for name, data in files.items():
+        for name, data in sealed.items():
             archive.writestr(name, data)
     partial.chmod(0o600)
     partial.replace(path)
@@ -99,7 +124,8 @@ def read_pack(path: Path, *, master_key: MasterKey, node_name: str, max_age: tim
     for name, digest in listed.items():
         if hashlib.sha256(files[name]).hexdigest() != digest:
             raise PackError(f"{name} in the pack fails its checksum (damaged or altered)")
-    pack = Pack(manifest=manifest, files=files)
+    pack = Pack(manifest=manifest,
+                files={name: _open_file(master_key, name, blob) for name, blob in files.items()})
     if not force_host and manifest["secondary_fqdn"] != node_name:
         raise PackError(f"the pack was built for {manifest['secondary_fqdn']}, but this node "
                         f"is {node_name} (use --force to install it anyway)")

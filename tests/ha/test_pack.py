@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from ha.pack import MANIFEST, write_pack
+from ha.pack import read_pack, write_pack
 from localservices.stack import node_environment, pack_path
 from tests.ha.conftest import key_material
 from vault.keyring import MasterKey, read_key_file
@@ -55,16 +56,15 @@ def replica_channel(pair) -> tuple:
 
 
 def rebuilt_pack(pair, tmp_path: Path, *, key: MasterKey | None = None, **changes) -> Path:
-    """The real pack's content, re-signed (with `key`, or the vault's) after changes."""
-    with zipfile.ZipFile(pack_path(pair.primary.profile)) as archive:
-        manifest = json.loads(archive.read(MANIFEST))
-        files = {name: archive.read(name) for name in archive.namelist() if name != MANIFEST}
-    metadata = {k: v for k, v in manifest.items()
+    """The real pack's content, re-sealed (with `key`, or the vault's) after changes."""
+    vault_key = read_key_file(pair.primary.profile.master_key_file)
+    pack = read_pack(pack_path(pair.primary.profile), master_key=vault_key,
+                     node_name=pair.secondary.profile.node_name, max_age=timedelta(days=1))
+    metadata = {k: v for k, v in pack.manifest.items()
                 if k not in {"format", "created_at", "files", "mac"}}
     metadata.update(changes)
     path = tmp_path / "rebuilt.zip"
-    write_pack(path, files=files, metadata=metadata,
-               master_key=key or read_key_file(pair.primary.profile.master_key_file))
+    write_pack(path, files=pack.files, metadata=metadata, master_key=key or vault_key)
     return path
 
 
@@ -79,6 +79,12 @@ def test_the_pack_is_private_and_never_holds_the_master_key(pair):
             assert material_b64 not in content and raw not in content, name
         assert set(archive.namelist()) >= {"manifest.json", "snapshot.sql", "credentials.json",
                                            "secondary.env", "tls/ca.pem", "tls/replica.pem"}
+    # Its secrets are sealed too: no private key, credential or table row in clear.
+    password = (pair.secondary.profile.ha_dir / "audit_shipper_password").read_text()
+    whole = path.read_bytes()
+    for clear in (b"PRIVATE KEY", password.encode(), b"INSERT INTO", b"strongroom_repl"):
+        assert clear not in whole, clear
+    json.loads(zipfile.ZipFile(path).read("manifest.json"))  # only the manifest is readable
 
 
 def test_a_damaged_pack_is_refused_and_changes_nothing(pair, tmp_path):
