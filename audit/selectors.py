@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditOutbox
 
 
 def events_filtered(*, actor: str = "", action: str = "", node: str = "", since=None,
@@ -17,3 +17,8 @@ def events_filtered(*, actor: str = "", action: str = "", node: str = "", since=
     if until:
         events = events.filter(occurred_at__lte=until)
     return events
+
+
+def outbox_pending(*, limit: int = 200) -> QuerySet[AuditOutbox]:
+    """Events of this (secondary) node not yet in the primary's trail, newest first."""
+    return AuditOutbox.objects.filter(delivered_at__isnull=True).order_by("-id")[:limit]

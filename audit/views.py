@@ -6,7 +6,8 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from audit.forms import AuditFilterForm
-from audit.selectors import events_filtered
+from audit.selectors import events_filtered, outbox_pending
+from ha.router import is_read_only_node
 
 CSV_COLUMNS = ["id", "occurred_at", "node", "actor", "action", "object_type", "object_id",
                "object_repr", "source_ip", "reason", "detail", "row_hash"]
@@ -29,8 +30,9 @@ def event_list(request):
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    pending = list(outbox_pending()) if is_read_only_node() else []
     return render(request, "audit/event_list.html",
-                  {"form": form, "page": page, "query": query.urlencode()})
+                  {"form": form, "page": page, "query": query.urlencode(), "pending": pending})
 
 
 @permission_required("audit.view_auditevent", raise_exception=True)

@@ -125,3 +125,11 @@ def test_the_outbox_is_chained_so_a_dropped_row_is_detected(client, alice, root_
     AuditOutbox.objects.filter(reason="two").delete()  # dropped before delivery
     report = verify_trail(events=AuditOutbox, seals=OutboxSeal)
     assert not report.ok and "edited, deleted or inserted" in report.problem
+
+
+def test_the_audit_page_on_a_secondary_shows_what_is_not_delivered_yet(client, alice, carol,
+                                                                      root_account, secondary):
+    services.password_reveal(user=alice, account=root_account, reason="during the outage")
+    client.force_login(carol)
+    page = client.get("/audit/").content.decode()
+    assert "not yet delivered to the primary" in page and "during the outage" in page
