@@ -144,3 +144,19 @@ def test_a_post_without_csrf_token_is_refused(alice, server):
     before = snapshot()
     assert strict.post(f"/resources/{server.pk}/delete/").status_code == 403
     assert snapshot() == before
+
+
+def test_opening_the_edit_form_shows_the_notes_and_is_audited(alice_client, root_account):
+    page = alice_client.get(f"/accounts/{root_account.pk}/edit/")
+    assert b"rack 4" in page.content and page["Cache-Control"] == "no-store"
+    row = AuditEvent.objects.get(action="password_reveal")
+    assert row.detail == {"field": "notes", "purpose": "edit"}
+
+
+def test_a_view_only_user_cannot_open_the_edit_form(client, alice, bob, server, root_account):
+    from vault.services import share_grant
+
+    share_grant(user=alice, target=server, grantee_user=bob, permission="view")
+    client.force_login(bob)
+    assert client.get(f"/accounts/{root_account.pk}/edit/").status_code == 403
+    assert not AuditEvent.objects.filter(action="password_reveal").exists()

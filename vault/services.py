@@ -235,6 +235,15 @@ def password_reveal(*, user, account: Account, reason: str = "",
     return version_password(version) if version else account_password(account)
 
 
+def notes_for_edit(*, user, account: Account, request: HttpRequest | None = None) -> str:
+    """The notes may hold secrets too: showing them in the edit form is a retrieval,
+    audited like a reveal (and only for those who may change the account)."""
+    _require_account(user, account, Permission.MODIFY)
+    audit_record(action=Action.PASSWORD_REVEAL, actor=user, request=request, target=account,
+                 detail={"field": "notes", "purpose": "edit"})
+    return account_notes(account)
+
+
 # --- Sharing -----------------------------------------------------------------------------------
 
 @transaction.atomic

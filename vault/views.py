@@ -190,7 +190,8 @@ def account_edit(request, pk):
     account, _ = _get_account_for_user(request, pk)
     initial = {"login_name": account.login_name}
     if request.method == "GET":
-        initial["notes"] = services.account_notes(account)
+        initial["notes"] = services.notes_for_edit(user=request.user, account=account,
+                                                   request=request)
     form = AccountEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
