@@ -36,6 +36,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+from accounts.totp import TotpDevice  # noqa: E402,F401  (a model of this app)
+
+
 class OtpLocalState(models.Model):
     """One-time-code replay and throttling state kept by a read-only node (local
     schema), where django-otp cannot write its own fields on the replicated device."""

@@ -11,9 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken, Team
+from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import ROLES, role_of
 from audit.services import Action, audit_record
 
@@ -135,14 +134,18 @@ def api_token_user(raw_token: str):
 
 # --- Two-factor (TOTP, django-otp) ----------------------------------------------------------
 
-def totp_device_start(*, user) -> TOTPDevice:
+@transaction.atomic
+def totp_device_start(*, user) -> TotpDevice:
     """An unconfirmed device for enrolment; replaces an earlier unconfirmed one."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    TotpDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TotpDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    device.seal_new_seed()
+    device.save(update_fields=["key_ct", "key_id"])
+    return device
 
 
 @transaction.atomic
-def totp_device_confirm(*, user, device: TOTPDevice, token: str,
+def totp_device_confirm(*, user, device: TotpDevice, token: str,
                         request: HttpRequest | None = None) -> None:
     if device.user_id != user.pk or device.confirmed:
         raise PermissionDenied("This enrolment is not pending for you.")
@@ -150,9 +153,9 @@ def totp_device_confirm(*, user, device: TOTPDevice, token: str,
         raise ValidationError({"token": "That code is not valid; check the clock of your device."})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+    TotpDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
     audit_record(action=Action.OTP_ENROLLED, actor=user, request=request, target=user)
 
 
 def user_has_otp(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return TotpDevice.objects.filter(user=user, confirmed=True).exists()

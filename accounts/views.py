@@ -9,7 +9,6 @@ from django.utils.http import urlencode
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.decorators import mark_recent_auth
@@ -17,7 +16,7 @@ from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserC
                             UserUpdateForm)
 from accounts.middleware import SESSION_OTP_REQUIRED
 from accounts.otp import otp_verify
-from accounts.models import ApiToken, Team
+from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import role_of
 from strongroom.web import add_service_errors
 
@@ -79,7 +78,7 @@ def reauth(request):
 @require_http_methods(["GET", "POST"])
 def otp_setup(request):
     """Enrol an authenticator app: show the QR code of a pending device, confirm a code."""
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    device = TotpDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
         device = services.totp_device_start(user=request.user)
     form = TokenForm(request.POST or None)

@@ -2,8 +2,8 @@
 import pytest
 from axes.models import AccessAttempt
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TotpDevice
 from audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
@@ -14,7 +14,7 @@ def login(client, username: str, password: str):
     return client.post("/accounts/login/", {"username": username, "password": password})
 
 
-def current_code(device: TOTPDevice, offset: int = 0) -> str:
+def current_code(device: TotpDevice, offset: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = totp.time + offset * device.step
     return f"{totp.token():06d}"
@@ -52,10 +52,10 @@ def test_a_lockout_of_bob_does_not_lock_out_alice(client, bob, alice, settings):
     assert login(client, "alice", PASSWORD).status_code == 302
 
 
-def _enrol(client, user) -> TOTPDevice:
+def _enrol(client, user) -> TotpDevice:
     client.force_login(user)
     assert client.get("/accounts/two-factor/").status_code == 200
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = TotpDevice.objects.get(user=user, confirmed=False)
     response = client.post("/accounts/two-factor/", {"token": current_code(device)})
     assert response.status_code == 302
     device.refresh_from_db()
@@ -70,7 +70,7 @@ def test_enrolment_shows_a_qr_code_and_refuses_a_wrong_code(client, bob):
     assert b"<svg" in page.content
     response = client.post("/accounts/two-factor/", {"token": "000000"})
     assert b"That code is not valid" in response.content
-    assert not TOTPDevice.objects.filter(user=bob, confirmed=True).exists()
+    assert not TotpDevice.objects.filter(user=bob, confirmed=True).exists()
 
 
 def test_totp_login_needs_the_code_before_anything_is_reachable(client, bob):
@@ -119,3 +119,10 @@ def test_reveal_asks_for_the_password_again_when_configured(client, alice, root_
     client.post("/accounts/reauth/", {"password": PASSWORD, "next": "/"})
     response = client.post(url)
     assert response.status_code == 200 and b"s3cr3t-Root-pw!" in response.content
+
+
+def test_the_totp_seed_is_sealed_with_the_master_key(client, bob):
+    device = _enrol(client, bob)
+    stored = bytes(TotpDevice.objects.values_list("key_ct", flat=True).get(pk=device.pk))
+    assert device.bin_key.hex().encode() not in stored and device.bin_key not in stored
+    assert len(device.bin_key) == 20

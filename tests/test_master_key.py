@@ -105,23 +105,28 @@ def test_rotation_reencrypts_every_value_and_the_new_key_starts_up(
         tmp_path, master_key_path, alice, root_account, settings):
     from vault.services import password_change
 
+    from accounts.services import totp_device_start
+
     keyring.start_up(master_key_path)
     password_change(user=alice, account=root_account, new_password="second-pw")
+    seed = totp_device_start(user=alice).bin_key
     new_path = tmp_path / "new.key"
     keyring.new_key_file(new_path)
     settings.MASTER_KEY_FILE = master_key_path
     out = StringIO()
     call_command("master_key_rotate", str(new_path), "--batch-size", "1", stdout=out)
     new_key = keyring.read_key_file(new_path)
-    assert "Re-encrypted 2 values" in out.getvalue() and "[####" in out.getvalue()
+    assert "Re-encrypted 3 values" in out.getvalue() and "[####" in out.getvalue()
     assert set(Account.objects.values_list("key_id", flat=True)) == {new_key.key_id}
     assert list(KeyCheck.objects.values_list("key_id", flat=True)) == [new_key.key_id]
     keyring._keys.clear()  # a fresh process knows only the configured key
     keyring.start_up(new_path)
     account = Account.objects.get(pk=root_account.pk)
     assert account_password(account) == "second-pw"
+    from accounts.models import TotpDevice
     from vault.services import version_password
     assert version_password(account.history.get()) == "s3cr3t-Root-pw!"
+    assert TotpDevice.objects.get(user=alice).bin_key == seed
     with pytest.raises(keyring.MasterKeyError):
         keyring.start_up(master_key_path)  # the old key is no longer this database's
 

@@ -9,9 +9,10 @@ import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TotpDevice
 from accounts.otp import otp_verify
+from accounts.services import totp_device_start
 from audit.models import AuditEvent, AuditOutbox
 from ha.middleware import ReadOnlyNodeMiddleware
 from ha.router import ReadOnlyNode
@@ -88,14 +89,21 @@ def test_a_node_the_pack_made_secondary_stays_secondary_whatever_its_env_says(tm
     assert result.stdout.strip().splitlines()[-1] == "secondary", result.stderr
 
 
-def _code(device: TOTPDevice, offset: int = 0) -> str:
+def _confirmed_device(user) -> TotpDevice:
+    device = totp_device_start(user=user)
+    device.confirmed = True
+    device.save()
+    return device
+
+
+def _code(device: TotpDevice, offset: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time += offset * device.step
     return f"{totp.token():06d}"
 
 
 def test_totp_works_on_a_read_only_node_and_a_code_is_good_once(settings, bob):
-    device = TOTPDevice.objects.create(user=bob, name="app", confirmed=True)
+    device = _confirmed_device(bob)
     settings.NODE_ROLE = "secondary"
     code = _code(device)
     assert otp_verify(user=bob, token=code) == device
@@ -105,7 +113,7 @@ def test_totp_works_on_a_read_only_node_and_a_code_is_good_once(settings, bob):
 
 
 def test_a_wrong_code_throttles_the_next_try_on_a_read_only_node(settings, bob):
-    device = TOTPDevice.objects.create(user=bob, name="app", confirmed=True)
+    device = _confirmed_device(bob)
     settings.NODE_ROLE = "secondary"
     assert otp_verify(user=bob, token="000000" if _code(device) != "000000" else "111111") is None
     assert otp_verify(user=bob, token=_code(device, offset=1)) is None  # throttled

@@ -8,12 +8,14 @@ from typing import Callable
 from django.db import transaction
 
 from audit.services import Action, audit_record
+from accounts.totp import TotpDevice
 from vault import crypto, keyring
 from vault.models import Account, KeyCheck, PasswordVersion
 from vault.services import key_check_value
 
 # model -> encrypted fields; the record label is "<model name>:<pk>".
-SEALED_FIELDS = {Account: ("password_ct", "notes_ct"), PasswordVersion: ("password_ct",)}
+SEALED_FIELDS = {Account: ("password_ct", "notes_ct"), PasswordVersion: ("password_ct",),
+                 TotpDevice: ("key_ct",)}
 
 
 def rows_to_rotate(new_key: keyring.MasterKey) -> int:

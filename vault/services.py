@@ -33,8 +33,9 @@ def key_check_verify_or_enrol(*, key: keyring.MasterKey, rotating: bool = False)
         raise keyring.MasterKeyError("the master key failed its check value") from None
     if rotating:
         return
-    stale = (Account.objects.exclude(key_id=key.key_id).count()
-             + PasswordVersion.objects.exclude(key_id=key.key_id).count())
+    from vault.rotation import SEALED_FIELDS
+
+    stale = sum(model.objects.exclude(key_id=key.key_id).count() for model in SEALED_FIELDS)
     if stale:
         raise keyring.MasterKeyError(
             f"{stale} values are still sealed with an older master key: "
