@@ -27,6 +27,10 @@ GTID_STATEMENT = re.compile(rb"^SET GLOBAL gtid_slave_pos\s*=\s*'[^']*';?\s*$", 
 TLS_FILES = ("ca.pem", "replica.pem", "replica.key", "audit.pem", "audit.key")
 
 
+class InstallError(Exception):
+    """The pack was good but installing it failed part-way; the message says what to do."""
+
+
 @dataclass
 class InstallResult:
     pack: Pack
@@ -108,8 +112,9 @@ def _load_snapshot(snapshot: bytes) -> None:
         input=snapshot, env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
         capture_output=True)
     if result.returncode != 0:
-        raise PackError(f"loading the snapshot failed: "
-                        f"{result.stderr.decode(errors='replace')[-500:]}")
+        raise InstallError(f"loading the snapshot failed, so this node's replicated schema "
+                           f"is incomplete; fix the cause and run ha_install_pack again: "
+                           f"{result.stderr.decode(errors='replace')[-500:]}")
 
 
 def _restrict_app_account(cursor, database: str) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ha.dbconnect import HaConfigError
-from ha.install import pack_install
+from ha.install import InstallError, pack_install
 from ha.pack import PackError
 
 
@@ -27,6 +27,8 @@ class Command(BaseCommand):
                                   progress=lambda message: self.stdout.write(f"  {message}"))
         except (PackError, HaConfigError) as exc:
             raise CommandError(f"pack refused: {exc}") from None
+        except InstallError as exc:
+            raise CommandError(f"installation failed: {exc}") from None
         replica = result.replica
         took = f"{time.monotonic() - started:.1f} s"
         if replica.problem or replica.io_running != "Yes":
