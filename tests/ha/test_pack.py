@@ -150,3 +150,24 @@ def test_a_stale_pack_is_refused_and_changes_nothing(pair):
 def test_a_missing_pack_is_refused_clearly(pair, tmp_path):
     result = install(pair, tmp_path / "nowhere.zip")
     assert result.returncode != 0 and "does not exist" in result.stderr
+
+
+def test_a_failed_install_says_so_and_the_good_pack_rebuilds_the_secondary(pair, tmp_path):
+    vault_key = read_key_file(pair.primary.profile.master_key_file)
+    good = read_pack(pack_path(pair.primary.profile), master_key=vault_key,
+                     node_name=pair.secondary.profile.node_name, max_age=timedelta(days=1))
+    broken = tmp_path / "broken-snapshot.zip"
+    metadata = {k: v for k, v in good.manifest.items()
+                if k not in {"format", "created_at", "files", "mac"}}
+    write_pack(broken, files={**good.files, "snapshot.sql": b"THIS IS NOT SQL;\n"},
+               metadata=metadata, master_key=vault_key)
+    result = install(pair, broken)
+    assert result.returncode != 0 and "installation failed" in result.stderr
+    assert "run ha_install_pack again" in result.stderr
+
+    rebuilt = install(pair, pack_path(pair.primary.profile))  # S3: rebuild, no file copying
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "replicating from" in rebuilt.stdout
+    pair.wait_replicated()
+    assert pair.secondary.sql("SELECT COUNT(*) FROM strongroom.vault_account") == \
+        pair.primary.sql("SELECT COUNT(*) FROM strongroom.vault_account")
