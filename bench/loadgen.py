@@ -84,9 +84,10 @@ def run_wrk(target: Target, *, seconds: float) -> dict:
             "errors": raw["socket_errors"] + raw["status_errors"], "requests": raw["requests"]}
 
 
-def measure(target: Target, *, seconds: float, runs: int = 3, warmup: float = 3) -> dict:
-    """A warm-up run (discarded), then `runs` runs: the median with min and max."""
-    run_wrk(target, seconds=warmup)
+def measure(target: Target, *, seconds: float, runs: int = 3) -> dict:
+    """A warm-up run (discarded; 3 s, less for short runs), then `runs` runs: the
+    median with min and max."""
+    run_wrk(target, seconds=min(3.0, seconds / 2))
     results = [run_wrk(target, seconds=seconds) for _ in range(runs)]
     figure = {"runs": results, "concurrency": CONNECTIONS, "seconds": seconds}
     for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
