@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -19,7 +21,8 @@ import pytest
 from localservices.linkproxy import LinkProxy
 from localservices.node import APP_DB_USER, Profile
 from localservices.process import free_port
-from localservices.stack import (pair_down, prepare_primary, prepare_secondary,
+from localservices.stack import (ROOT, node_environment, pair_down, prepare_primary,
+                                 prepare_secondary,
                                  start_processes)
 
 
@@ -52,6 +55,17 @@ class Pair:
     secondary: Node
     link: LinkProxy
     setup_output: str
+
+    def pending_outbox(self) -> int:
+        """Audit rows on the secondary not yet delivered to the primary."""
+        return self.secondary.sql("SELECT COUNT(*) FROM strongroom_local.audit_auditoutbox "
+                                  "WHERE delivered_at IS NULL")[0][0]
+
+    def ha_status(self) -> subprocess.CompletedProcess:
+        """`manage.py ha_status` on the secondary, as an operator runs it."""
+        return subprocess.run([sys.executable, "manage.py", "ha_status"], cwd=ROOT,
+                              env=node_environment(self.secondary.profile),
+                              capture_output=True, text=True, timeout=60)
 
     def wait_replicated(self, timeout: float = 20) -> None:
         """MASTER_GTID_WAIT for everything the primary has written so far."""

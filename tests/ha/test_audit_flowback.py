@@ -26,11 +26,6 @@ def _account_on_primary(pair) -> str:
     return created_id(headers, "accounts")
 
 
-def _pending(pair) -> int:
-    return pair.secondary.sql("SELECT COUNT(*) FROM strongroom_local.audit_auditoutbox "
-                              "WHERE delivered_at IS NULL")[0][0]
-
-
 def test_audit_rows_from_a_lonely_secondary_reach_the_primary_exactly_once(pair):
     account_id = _account_on_primary(pair)
     already = {row[0] for row in pair.secondary.sql(OUTBOX)}
@@ -50,11 +45,11 @@ def test_audit_rows_from_a_lonely_secondary_reach_the_primary_exactly_once(pair)
         assert [row[1] for row in local] == ["login_failed", "login", "password_reveal",
                                              "logout"]
         assert {row[3] for row in local} == {"secondary.strongroom.test"}
-        assert _pending(pair) >= 4
+        assert pair.pending_outbox() >= 4
     finally:
         pair.primary.profile.mariadb.start()
 
-    wait_until(lambda: _pending(pair) == 0, timeout=30, what="the outbox to drain")
+    wait_until(lambda: pair.pending_outbox() == 0, timeout=30, what="the outbox to drain")
     uuids = [row[0] for row in local]
     placeholders = ", ".join(["%s"] * len(uuids))
     on_primary = pair.primary.sql(
@@ -66,7 +61,7 @@ def test_audit_rows_from_a_lonely_secondary_reach_the_primary_exactly_once(pair)
     # shipping again must not duplicate anything.
     pair.secondary.sql(f"UPDATE strongroom_local.audit_auditoutbox SET delivered_at = NULL "
                        f"WHERE uuid IN ({placeholders})", uuids)
-    wait_until(lambda: _pending(pair) == 0, timeout=30, what="the re-shipped rows")
+    wait_until(lambda: pair.pending_outbox() == 0, timeout=30, what="the re-shipped rows")
     assert pair.primary.sql(f"SELECT COUNT(*) FROM strongroom.audit_auditevent "
                             f"WHERE uuid IN ({placeholders})", uuids)[0][0] == len(uuids)
 

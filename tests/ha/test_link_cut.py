@@ -29,11 +29,6 @@ def _on_secondary(pair, account_id: str) -> bool:
                               (account_id,))[0][0] == 1
 
 
-def _pending(pair) -> int:
-    return pair.secondary.sql("SELECT COUNT(*) FROM strongroom_local.audit_auditoutbox "
-                              "WHERE delivered_at IS NULL")[0][0]
-
-
 def test_a_cut_link_leaves_both_sites_serving_and_heals_by_itself(pair):
     site_a = WebClient(pair.primary.url)
     site_a.login("admin", pair.primary.admin_password())
@@ -47,15 +42,15 @@ def test_a_cut_link_leaves_both_sites_serving_and_heals_by_itself(pair):
         status, body, _ = site_b.post(f"/accounts/{before_cut}/reveal/", {})
         assert status == 200 and "Before-cut-pw-1" in body  # B serves read-only
         assert not _on_secondary(pair, during_cut)
-        assert _pending(pair) >= 2  # login + reveal wait in B's outbox
-        stale = wait_until(lambda: (r := _status(pair)).returncode != 0 and r,
+        assert pair.pending_outbox() >= 2  # login + reveal wait in B's outbox
+        stale = wait_until(lambda: (r := pair.ha_status()).returncode != 0 and r,
                            what="ha_status to notice the cut")
         assert "heartbeat is stale" in stale.stderr
     finally:
         pair.link.resume()
     wait_until(lambda: _on_secondary(pair, during_cut), timeout=30, what="catch-up")
-    wait_until(lambda: _pending(pair) == 0, timeout=30, what="B's audit to reach A")
-    healthy = wait_until(lambda: (r := _status(pair)).returncode == 0 and r,
+    wait_until(lambda: pair.pending_outbox() == 0, timeout=30, what="B's audit to reach A")
+    healthy = wait_until(lambda: (r := pair.ha_status()).returncode == 0 and r,
                          what="ha_status to report healthy again")
     assert "healthy: replicating and fresh" in healthy.stdout
 
@@ -80,9 +75,3 @@ def _reconfigure(pair, port: int) -> subprocess.CompletedProcess:
         [sys.executable, "manage.py", "ha_reconfigure", "--primary-host", "127.0.0.1",
          "--primary-port", str(port)], cwd=ROOT, env=node_environment(pair.secondary.profile),
         capture_output=True, text=True, timeout=60)
-
-
-def _status(pair) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", "ha_status"], cwd=ROOT,
-                          env=node_environment(pair.secondary.profile), capture_output=True,
-                          text=True, timeout=60)

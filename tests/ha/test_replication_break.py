@@ -1,24 +1,13 @@
 """S3: replication breaks on a conflicting row. The operator sees the database's own
 error, and the secondary is rebuilt with the same two commands, no file copying."""
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
-from localservices.stack import (manage, node_environment, pack_path, start_processes,
-                                 stop_processes)
+from localservices.stack import manage, pack_path, start_processes, stop_processes
 from tests.ha.conftest import WebClient, wait_until
 
 pytestmark = pytest.mark.ha
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _status(pair) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", "ha_status"], cwd=ROOT,
-                          env=node_environment(pair.secondary.profile), capture_output=True,
-                          text=True, timeout=60)
 
 
 def test_a_conflicting_row_breaks_replication_visibly_and_a_rebuild_heals_it(pair):
@@ -29,7 +18,7 @@ def test_a_conflicting_row_breaks_replication_visibly_and_a_rebuild_heals_it(pai
     admin.login("admin", pair.primary.admin_password())
     status, _, _ = admin.post("/accounts/teams/new/", {"name": name})
     assert status == 302  # the primary is unaffected
-    broken = wait_until(lambda: (r := _status(pair)).returncode != 0
+    broken = wait_until(lambda: (r := pair.ha_status()).returncode != 0
                         and "applying changes failed" in r.stderr and r,
                         what="the SQL thread to stop")
     assert "Duplicate entry" in broken.stderr
@@ -44,6 +33,6 @@ def test_a_conflicting_row_breaks_replication_visibly_and_a_rebuild_heals_it(pai
     pair.wait_replicated()
     assert pair.secondary.sql("SELECT COUNT(*) FROM strongroom.accounts_team WHERE name = %s",
                               (name,))[0][0] == 1
-    healthy = wait_until(lambda: (r := _status(pair)).returncode == 0 and r,
+    healthy = wait_until(lambda: (r := pair.ha_status()).returncode == 0 and r,
                          what="a healthy secondary")
     assert "healthy: replicating and fresh" in healthy.stdout
