@@ -53,6 +53,12 @@ def audit_record(*, action: str, actor: Any = None, actor_name: str = "",
     return event
 
 
+def this_node_trail() -> tuple[type, type]:
+    """(events, seals) this node seals: the canonical trail on a writable node, its
+    own outbox on a read-only one (the primary's seals replicate there)."""
+    return (AuditOutbox, OutboxSeal) if is_read_only_node() else (AuditEvent, AuditSeal)
+
+
 def audit_seal(*, horizon_seconds: float = 5, max_events: int = 10000, events=AuditEvent,
                seals=AuditSeal) -> AuditSeal | OutboxSeal | None:
     """Seal the events recorded since the last seal, older than a short horizon so

@@ -3,8 +3,7 @@ import logging
 import MySQLdb
 from celery import shared_task
 
-from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
-from audit.services import audit_seal
+from audit.services import audit_seal, this_node_trail
 from audit.shipping import audit_outbox_ship
 from ha.router import is_read_only_node
 
@@ -13,11 +12,9 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def seal_audit_trail() -> None:
-    # The primary seals the canonical trail (its seals replicate); a secondary seals
-    # its own outbox. Each seal holds at most max_events rows: loop until caught up.
-    events, seals = (AuditOutbox, OutboxSeal) if is_read_only_node() else (AuditEvent, AuditSeal)
+    events, seals = this_node_trail()
     while audit_seal(events=events, seals=seals) is not None:
-        pass
+        pass  # a seal holds at most max_events rows: loop until caught up
 
 
 @shared_task

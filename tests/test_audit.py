@@ -8,7 +8,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts import services as account_services
-from accounts.models import Team
 from audit.integrity import verify_trail
 from audit.models import AuditEvent, AuditSeal
 from audit.services import audit_record, audit_seal

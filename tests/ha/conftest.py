@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +64,7 @@ class Pair:
 
     def ha_status(self) -> subprocess.CompletedProcess:
         """`manage.py ha_status` on the secondary, as an operator runs it."""
-        return subprocess.run([sys.executable, "manage.py", "ha_status"], cwd=ROOT,
-                              env=node_environment(self.secondary.profile),
-                              capture_output=True, text=True, timeout=60)
+        return run_manage(self.secondary.profile, "ha_status")
 
     def wait_replicated(self, timeout: float = 20) -> None:
         """MASTER_GTID_WAIT for everything the primary has written so far."""
@@ -93,6 +92,25 @@ def pair(tmp_path_factory) -> Pair:
     finally:
         link.close()
         pair_down(primary, secondary)
+
+
+@pytest.fixture(scope="module")
+def shared_account(pair) -> dict:
+    """An account the admin made on the primary, replicated to the secondary."""
+    admin = WebClient(pair.primary.url)
+    admin.login("admin", pair.primary.admin_password())
+    resource_id, account_id = admin.create_account(
+        resource=f"core-switch-{uuid.uuid4().hex[:6]}", resource_type="network",
+        login_name="enable", password="Sw1tch-secret!")
+    pair.wait_replicated()
+    return {"resource_id": resource_id, "account_id": account_id}
+
+
+def run_manage(profile: Profile, *args: str) -> subprocess.CompletedProcess:
+    """A manage.py command on a node, its exit code and output kept for the test."""
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
+                          env=node_environment(profile), capture_output=True, text=True,
+                          timeout=120)
 
 
 def wait_until(condition, *, timeout: float = 20, what: str = "condition"):
@@ -133,6 +151,16 @@ class WebClient:
 
     def post(self, path: str, data: dict | None = None):
         return self.request("POST", path, data=data or {})
+
+    def create_account(self, *, resource: str, login_name: str, password: str,
+                       resource_type: str = "server") -> tuple[str, str]:
+        """Create a resource and one account on it; (resource id, account id)."""
+        _, _, headers = self.post("/resources/new/", {"name": resource,
+                                                      "resource_type": resource_type})
+        resource_id = created_id(headers, "resources")
+        _, _, headers = self.post(f"/resources/{resource_id}/accounts/new/",
+                                  {"login_name": login_name, "password": password})
+        return resource_id, created_id(headers, "accounts")
 
     def login(self, username: str, password: str) -> None:
         self.get("/accounts/login/")

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from localservices.stack import manage
-from tests.ha.conftest import WebClient, created_id, wait_until
+from tests.ha.conftest import WebClient, wait_until
 
 pytestmark = pytest.mark.ha
 
@@ -18,12 +18,10 @@ OUTBOX = ("SELECT uuid, action, actor, node, occurred_at FROM strongroom_local.a
 def _account_on_primary(pair) -> str:
     admin = WebClient(pair.primary.url)
     admin.login("admin", pair.primary.admin_password())
-    _, _, headers = admin.post("/resources/new/", {"name": f"pbx-{uuid.uuid4().hex[:6]}",
-                                                   "resource_type": "server"})
-    _, _, headers = admin.post(f"/resources/{created_id(headers, 'resources')}/accounts/new/",
-                               {"login_name": "root", "password": "Pbx-root-pw-1"})
+    _, account_id = admin.create_account(resource=f"pbx-{uuid.uuid4().hex[:6]}",
+                                         login_name="root", password="Pbx-root-pw-1")
     pair.wait_replicated()
-    return created_id(headers, "accounts")
+    return account_id
 
 
 def test_audit_rows_from_a_lonely_secondary_reach_the_primary_exactly_once(pair):

@@ -1,27 +1,19 @@
 """S1 and R-H10: the link between the sites is cut (bytes stop, sockets stay open);
 both sides keep serving; when it returns everything catches up by itself. A moved
 primary is repointed without a rebuild."""
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 from localservices.linkproxy import LinkProxy
-from localservices.stack import node_environment
-from tests.ha.conftest import WebClient, created_id, wait_until
+from tests.ha.conftest import WebClient, run_manage, wait_until
 
 pytestmark = pytest.mark.ha
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _new_account(client: WebClient, password: str) -> str:
-    _, _, headers = client.post("/resources/new/", {"name": f"edge-{uuid.uuid4().hex[:6]}",
-                                                    "resource_type": "server"})
-    _, _, headers = client.post(f"/resources/{created_id(headers, 'resources')}/accounts/new/",
-                                {"login_name": "admin", "password": password})
-    return created_id(headers, "accounts")
+    return client.create_account(resource=f"edge-{uuid.uuid4().hex[:6]}", login_name="admin",
+                                 password=password)[1]
 
 
 def _on_secondary(pair, account_id: str) -> bool:
@@ -70,8 +62,6 @@ def test_a_moved_primary_is_repointed_without_a_rebuild(pair):
         moved.close()
 
 
-def _reconfigure(pair, port: int) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "ha_reconfigure", "--primary-host", "127.0.0.1",
-         "--primary-port", str(port)], cwd=ROOT, env=node_environment(pair.secondary.profile),
-        capture_output=True, text=True, timeout=60)
+def _reconfigure(pair, port: int):
+    return run_manage(pair.secondary.profile, "ha_reconfigure", "--primary-host",
+                      "127.0.0.1", "--primary-port", str(port))

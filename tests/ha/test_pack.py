@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -12,19 +11,15 @@ from pathlib import Path
 import pytest
 
 from ha.pack import read_pack, write_pack
-from localservices.stack import node_environment, pack_path
-from tests.ha.conftest import key_material
+from localservices.stack import pack_path
+from tests.ha.conftest import key_material, run_manage
 from vault.keyring import MasterKey, read_key_file
 
 pytestmark = pytest.mark.ha
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def install(pair, path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "ha_install_pack", str(path), *extra], cwd=ROOT,
-        env=node_environment(pair.secondary.profile), capture_output=True, text=True,
-        timeout=120)
+    return run_manage(pair.secondary.profile, "ha_install_pack", str(path), *extra)
 
 
 def node_state(pair) -> tuple:

@@ -1,29 +1,12 @@
 """R-H1..R-H5, R-A2: a real primary and secondary with TLS replication."""
 import json
-import uuid
 
 import MySQLdb
 import pytest
 
-from tests.ha.conftest import WebClient, created_id, wait_until
+from tests.ha.conftest import WebClient, wait_until
 
 pytestmark = pytest.mark.ha
-
-
-@pytest.fixture(scope="module")
-def shared_account(pair) -> dict:
-    """An account the admin made on the primary, replicated to the secondary."""
-    admin = WebClient(pair.primary.url)
-    admin.login("admin", pair.primary.admin_password())
-    name = f"core-switch-{uuid.uuid4().hex[:6]}"
-    _, _, headers = admin.post("/resources/new/", {"name": name, "resource_type": "network",
-                                                   "address": "10.9.9.9"})
-    resource_id = created_id(headers, "resources")
-    _, _, headers = admin.post(f"/resources/{resource_id}/accounts/new/",
-                               {"login_name": "enable", "password": "Sw1tch-secret!"})
-    pair.wait_replicated()
-    return {"resource_id": resource_id, "account_id": created_id(headers, "accounts"),
-            "resource_name": name}
 
 
 def schema_fingerprint(node) -> list:

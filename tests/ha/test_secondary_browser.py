@@ -5,8 +5,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.ha.test_pair import shared_account  # noqa: F401  (module fixture)
-
 pytestmark = [pytest.mark.ha, pytest.mark.browser]
 EDIT_CONTROLS = ("new-resource", "new-account", "save")
 EDIT_TEXTS = ("New resource", "New account", "Change password", "Edit", "Delete", "Share",

@@ -1,8 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
-from audit.services import audit_seal
-from ha.router import is_read_only_node
+from audit.services import audit_seal, this_node_trail
 
 
 class Command(BaseCommand):
@@ -14,8 +12,7 @@ class Command(BaseCommand):
                             help="leave events younger than this many seconds unsealed")
 
     def handle(self, *args, horizon: float, **options):
-        events, seals = ((AuditOutbox, OutboxSeal) if is_read_only_node()
-                         else (AuditEvent, AuditSeal))
+        events, seals = this_node_trail()
         sealed = 0
         while (seal := audit_seal(horizon_seconds=horizon, events=events,
                                   seals=seals)) is not None:
