@@ -5,6 +5,7 @@ Profiles: `test` (the suite's own servers), `primary` and `secondary` (the pair
 """
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,11 +66,16 @@ class Profile:
         return RedisServer(base_dir=self.base_dir / "redis", port=self.redis_port)
 
 
+# Two checkouts on one machine (a developer's and CI's) each set their own offset.
+_PORT_OFFSET = int(os.environ.get("STRONGROOM_PORT_OFFSET", "0"))
 PROFILES = {
-    "test": Profile("test", mariadb_port=3417, redis_port=6391, web_port=8090, server_id=90),
-    "primary": Profile("primary", mariadb_port=3407, redis_port=6380, web_port=8000,
+    "test": Profile("test", mariadb_port=3417 + _PORT_OFFSET, redis_port=6391 + _PORT_OFFSET,
+                    web_port=8090 + _PORT_OFFSET, server_id=90),
+    "primary": Profile("primary", mariadb_port=3407 + _PORT_OFFSET,
+                       redis_port=6380 + _PORT_OFFSET, web_port=8000 + _PORT_OFFSET,
                        server_id=1),
-    "secondary": Profile("secondary", mariadb_port=3408, redis_port=6381, web_port=8001,
+    "secondary": Profile("secondary", mariadb_port=3408 + _PORT_OFFSET,
+                         redis_port=6381 + _PORT_OFFSET, web_port=8001 + _PORT_OFFSET,
                          server_id=2, secondary=True),
 }
 
