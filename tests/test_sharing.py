@@ -80,3 +80,17 @@ def test_the_password_history_keeps_every_previous_password(alice, root_account)
     history = [services.version_password(v) for v in root_account.history.all()]
     assert history == ["two", "s3cr3t-Root-pw!"]
     assert services.password_reveal(user=alice, account=root_account) == "three"
+
+
+def test_bob_finds_no_resource_by_the_login_name_of_an_account_he_may_not_see(
+        client, alice, bob, server, root_account):
+    services.account_create(user=alice, resource=server, login_name="backup-operator",
+                            password="other-pw")
+    services.share_grant(user=alice, target=root_account, grantee_user=bob,
+                         permission=Permission.VIEW)
+    assert list(selectors.resources_for_user(user=bob, search="root")) == [server]
+    assert not selectors.resources_for_user(user=bob, search="backup-operator").exists()
+    client.force_login(bob)
+    assert b"db-prod-1" not in client.get("/", {"q": "backup-operator"}).content
+    # Who sees the whole resource still finds it by any of its login names.
+    assert list(selectors.resources_for_user(user=alice, search="backup-operator")) == [server]

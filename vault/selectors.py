@@ -12,14 +12,21 @@ def _grantee_q(user) -> Q:
 
 
 def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
-    shared_resources = ResourceShare.objects.filter(_grantee_q(user)).values("resource_id")
-    shared_accounts = AccountShare.objects.filter(_grantee_q(user)).values("account__resource_id")
+    whole = Q(owner=user) | Q(id__in=ResourceShare.objects.filter(_grantee_q(user))
+                                .values("resource_id"))
+    shared_accounts = AccountShare.objects.filter(_grantee_q(user))
     resources = Resource.objects.filter(
-        Q(owner=user) | Q(id__in=shared_resources) | Q(id__in=shared_accounts))
+        whole | Q(id__in=shared_accounts.values("account__resource_id")))
     if search:
+        # A login name matches only on an account this user may see: a single shared
+        # account must not reveal, by search, which other logins its resource has.
+        seen_logins = Account.objects.filter(
+            Q(resource__in=Resource.objects.filter(whole))
+            | Q(id__in=shared_accounts.values("account_id")),
+            login_name__icontains=search)
         resources = resources.filter(Q(name__icontains=search) | Q(address__icontains=search)
                                      | Q(description__icontains=search)
-                                     | Q(accounts__login_name__icontains=search))
+                                     | Q(id__in=seen_logins.values("resource_id")))
     return resources.distinct().select_related("owner")
 
 

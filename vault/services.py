@@ -186,11 +186,25 @@ def account_create(*, user, resource: Resource, login_name: str, password: str,
 @transaction.atomic
 def account_update(*, user, account: Account, login_name: str, notes: str,
                    request: HttpRequest | None = None) -> Account:
+    """Change the login name and notes only. The row is locked and re-read first, and
+    only the changed columns are written: a password changed since the caller loaded
+    `account` (or while this runs) is kept, never sealed back from a stale copy."""
     _require_account(user, account, Permission.MODIFY)
-    account.login_name = _clean_login_name(account.resource, login_name, exclude_pk=account.pk)
-    _seal_account(account, password=account_password(account), notes=notes)
-    account.save()
-    audit_record(action=Action.ACCOUNT_UPDATE, actor=user, request=request, target=account)
+    account.refresh_from_db(from_queryset=Account.objects.select_for_update())
+    changed = []
+    login_name = _clean_login_name(account.resource, login_name, exclude_pk=account.pk)
+    if login_name != account.login_name:
+        account.login_name = login_name
+        changed.append("login_name")
+    if notes != account_notes(account):
+        # Under the row's own key, so password and notes stay under one key_id.
+        account.notes_ct = crypto.encrypt(notes, key=keyring.key_by_id(account.key_id),
+                                          record=f"account:{account.pk}", field="notes")
+        changed.append("notes_ct")
+    if changed:
+        account.save(update_fields=changed)
+    audit_record(action=Action.ACCOUNT_UPDATE, actor=user, request=request, target=account,
+                 detail={"changed": [f.removesuffix("_ct") for f in changed]})
     return account
 
 
