@@ -7,6 +7,13 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request, exception=None):
+    # Django answers here for a refused host, an oversized form body and the like.
+    if _is_api(request):
+        return JsonResponse({"error": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse({"error": "Not found."}, status=404)

@@ -10,5 +10,6 @@ urlpatterns = [
 ]
 
 
+handler400 = "strongroom.errors.bad_request"
 handler404 = "strongroom.errors.not_found"
 handler500 = "strongroom.errors.server_error"

@@ -122,3 +122,61 @@ def test_an_unknown_account_gets_404_json(client, alice_token):
 def test_an_unknown_api_path_gets_404_json(client, alice_token):
     response = client.get("/api/v1/nothing-here/", **bearer(alice_token))
     assert response.status_code == 404 and response.json()["error"]
+
+
+def _post_password(client, token, account, body: bytes | str,
+                   content_type: str = "application/json"):
+    return client.post(f"/api/v1/accounts/{account.pk}/password/", data=body,
+                       content_type=content_type, **bearer(token))
+
+
+def _nothing_changed(account) -> bool:
+    account.refresh_from_db()
+    return (services.account_password(account) == "s3cr3t-Root-pw!"
+            and not account.history.exists())
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"password": "\\ud800x"}', "not valid text"),
+    ('{"password": "nul\\u0000byte"}', "not valid text"),
+    ("[" * 30_000 + "]" * 30_000, "nested too deeply"),
+    ('{"a":' * 10_000 + "1" + "}" * 10_000, "nested too deeply"),
+])
+def test_hostile_json_gets_a_clear_400_and_stores_nothing(client, alice_token, root_account,
+                                                         body, message):
+    response = _post_password(client, alice_token, root_account, body)
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert message in json.dumps(response.json())
+    assert _nothing_changed(root_account)
+
+
+@pytest.mark.parametrize("length", ["limit + 1", 1_000_000])
+def test_an_overlong_password_is_refused_with_json_and_stores_nothing(
+        client, alice_token, root_account, length):
+    from vault.limits import PASSWORD_MAX
+
+    size = PASSWORD_MAX + 1 if length == "limit + 1" else length
+    response = _post_password(client, alice_token, root_account,
+                              json.dumps({"password": "x" * size}))
+    assert response.status_code in (400, 413) and response["Content-Type"] == "application/json"
+    if size == PASSWORD_MAX + 1:
+        assert f"at most {PASSWORD_MAX}" in json.dumps(response.json())
+    assert _nothing_changed(root_account)
+    accepted = _post_password(client, alice_token, root_account,
+                              json.dumps({"password": "x" * PASSWORD_MAX}))
+    assert accepted.status_code == 200
+
+
+def test_a_json_body_sent_as_text_plain_gets_415(client, alice_token, root_account):
+    response = _post_password(client, alice_token, root_account, '{"password": "sneaky-1"}',
+                              content_type="text/plain")
+    assert response.status_code == 415 and "application/json" in response.json()["error"]
+    assert _nothing_changed(root_account)
+
+
+def test_a_10_mb_body_gets_a_json_413(client, alice_token, root_account):
+    body = json.dumps({"password": "x", "padding": "y" * 10 * 1024 * 1024})
+    response = _post_password(client, alice_token, root_account, body)
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert "too large" in response.json()["error"]
+    assert _nothing_changed(root_account)

@@ -160,3 +160,33 @@ def test_a_view_only_user_cannot_open_the_edit_form(client, alice, bob, server, 
     client.force_login(bob)
     assert client.get(f"/accounts/{root_account.pk}/edit/").status_code == 403
     assert not AuditEvent.objects.filter(action="password_reveal").exists()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("password", "x" * 1_000_000, "at most"),
+    ("password", "nul\x00byte", "Null characters are not allowed"),
+    ("login_name", "r" * 201, "at most 200"),
+    ("notes", "n" * 100_000, "at most"),
+])
+def test_the_web_form_refuses_what_the_api_refuses(alice_client, server, field, value, message):
+    before = snapshot()
+    data = {"login_name": "svc", "password": "Fine-password-1", "notes": "", field: value}
+    response = alice_client.post(f"/resources/{server.pk}/accounts/new/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert snapshot() == before
+
+
+def test_the_services_enforce_the_same_limits_for_every_caller(alice, server):
+    from django.core.exceptions import ValidationError
+
+    from vault import limits, services
+
+    for kwargs in ({"login_name": "x" * (limits.NAME_MAX + 1), "password": "ok-pw-1"},
+                   {"login_name": "svc", "password": "p" * (limits.PASSWORD_MAX + 1)},
+                   {"login_name": "svc", "password": "ok-pw-1",
+                    "notes": "n" * (limits.NOTES_MAX + 1)},
+                   {"login_name": "line\nbreak", "password": "ok-pw-1"},
+                   {"login_name": "svc", "password": "lone\ud800surrogate"}):
+        with pytest.raises(ValidationError):
+            services.account_create(user=alice, resource=server, **kwargs)
+    assert not Account.objects.exists()

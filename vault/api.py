@@ -1,10 +1,49 @@
-from django.core.exceptions import ValidationError
+import json
+
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 
-from accounts.api_auth import api_view, json_body
-from vault import selectors, services
+from accounts.api_auth import api_view, json_error
+from vault import limits, selectors, services
 from vault.models import Account
+
+
+class BodyRefused(Exception):
+    """A request body the API will not parse; carries the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _json_object(request) -> dict:
+    """The body as a JSON object, refused early and clearly: wrong media type (415),
+    too large (413, checked before the body is read), not JSON or nested beyond the
+    parser's depth (400)."""
+    if request.content_type != "application/json":
+        raise BodyRefused(415, "Send the body as application/json.")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BodyRefused(400, "The Content-Length header is not a number.") from None
+    if declared > limits.API_BODY_MAX:
+        raise BodyRefused(413, f"The body is too large (at most {limits.API_BODY_MAX} bytes).")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise BodyRefused(413, "The body is too large.") from None
+    if len(raw) > limits.API_BODY_MAX:
+        raise BodyRefused(413, f"The body is too large (at most {limits.API_BODY_MAX} bytes).")
+    try:
+        body = json.loads(raw) if raw else {}
+    except RecursionError:
+        raise BodyRefused(400, "The JSON body is nested too deeply.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BodyRefused(400, "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BodyRefused(400, "The body must be a JSON object.")
+    return body
 
 
 def _account_json(account: Account) -> dict:
@@ -47,7 +86,10 @@ def account_password(request, pk):
         response = JsonResponse({**_account_json(account), "password": password})
         response["Cache-Control"] = "no-store"
         return response
-    body = json_body(request)
+    try:
+        body = _json_object(request)
+    except BodyRefused as exc:
+        return json_error(exc.status, str(exc))
     new_password = body.get("password")
     if body.get("generate") is True and new_password is None:
         new_password = services.password_generate(resource=account.resource)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import Action, audit_record
-from vault import crypto, keyring, passwords
+from vault import crypto, keyring, limits, passwords
 from vault.models import (Account, AccountShare, KeyCheck, PasswordPolicy, PasswordVersion,
                           Permission, Resource, ResourceShare)
 from vault.selectors import account_permission, resource_permission
@@ -96,7 +96,12 @@ def _require(granted: str | None, wanted: str) -> None:
 
 # --- Resources -------------------------------------------------------------------------------
 
-def _clean_resource_fields(*, name: str, resource_type: str, exclude_pk=None) -> None:
+def _clean_resource_fields(*, name: str, resource_type: str, address: str = "",
+                           description: str = "", exclude_pk=None) -> None:
+    limits.clean_text(name, field="name", max_length=limits.NAME_MAX)
+    limits.clean_text(address, field="address", max_length=limits.ADDRESS_MAX)
+    limits.clean_text(description, field="description", max_length=limits.NOTES_MAX,
+                      multiline=True)
     if not name.strip():
         raise ValidationError({"name": "A resource needs a name."})
     if resource_type not in Resource.Type.values:
@@ -111,7 +116,8 @@ def resource_create(*, user, name: str, resource_type: str, address: str = "",
                     request: HttpRequest | None = None) -> Resource:
     if not user.has_perm("vault.add_resource"):
         raise PermissionDenied("Your role may not create resources.")
-    _clean_resource_fields(name=name, resource_type=resource_type)
+    _clean_resource_fields(name=name, resource_type=resource_type, address=address,
+                           description=description)
     resource = Resource.objects.create(name=name.strip(), resource_type=resource_type,
                                        address=address.strip(), description=description,
                                        policy=policy, owner=user)
@@ -124,7 +130,8 @@ def resource_update(*, user, resource: Resource, name: str, resource_type: str,
                     address: str, description: str, policy: PasswordPolicy | None,
                     request: HttpRequest | None = None) -> Resource:
     _require_resource(user, resource, Permission.MODIFY)
-    _clean_resource_fields(name=name, resource_type=resource_type, exclude_pk=resource.pk)
+    _clean_resource_fields(name=name, resource_type=resource_type, address=address,
+                           description=description, exclude_pk=resource.pk)
     changed = [f for f, v in (("name", name.strip()), ("resource_type", resource_type),
                               ("address", address.strip()), ("description", description),
                               ("policy", policy)) if getattr(resource, f) != v]
@@ -147,6 +154,7 @@ def resource_delete(*, user, resource: Resource, request: HttpRequest | None = N
 # --- Accounts -----------------------------------------------------------------------------------
 
 def _clean_password(resource: Resource, password: str) -> None:
+    limits.clean_text(password, field="password", max_length=limits.PASSWORD_MAX)
     if not password:
         raise ValidationError({"password": "Enter a password or generate one."})
     if resource.policy is not None:
@@ -157,12 +165,17 @@ def _clean_password(resource: Resource, password: str) -> None:
 
 
 def _clean_login_name(resource: Resource, login_name: str, exclude_pk=None) -> str:
-    login_name = login_name.strip()
+    login_name = limits.clean_text(login_name, field="login_name",
+                                   max_length=limits.NAME_MAX).strip()
     if not login_name:
         raise ValidationError({"login_name": "An account needs a login name."})
     if resource.accounts.filter(login_name=login_name).exclude(pk=exclude_pk).exists():
         raise ValidationError({"login_name": "This resource already has that login name."})
     return login_name
+
+
+def _clean_notes(notes: str) -> None:
+    limits.clean_text(notes, field="notes", max_length=limits.NOTES_MAX, multiline=True)
 
 
 def password_generate(*, resource: Resource | None = None) -> str:
@@ -175,6 +188,7 @@ def account_create(*, user, resource: Resource, login_name: str, password: str,
     _require_resource(user, resource, Permission.MODIFY)
     login_name = _clean_login_name(resource, login_name)
     _clean_password(resource, password)
+    _clean_notes(notes)
     account = Account(resource=resource, login_name=login_name, created_by=user,
                       password_changed_at=timezone.now())
     _seal_account(account, password=password, notes=notes)
@@ -193,6 +207,7 @@ def account_update(*, user, account: Account, login_name: str, notes: str,
     account.refresh_from_db(from_queryset=Account.objects.select_for_update())
     changed = []
     login_name = _clean_login_name(account.resource, login_name, exclude_pk=account.pk)
+    _clean_notes(notes)
     if login_name != account.login_name:
         account.login_name = login_name
         changed.append("login_name")
