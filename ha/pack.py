@@ -30,6 +30,9 @@ from vault.keyring import MasterKey
 
 PACK_FORMAT = 1
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 1024 * 1024
+# What a pack may unpack to in all: a vault's snapshot is small; this bounds memory.
+MAX_PACK_BYTES = 2 * 1024 ** 3
 
 
 class PackError(Exception):
@@ -51,12 +54,18 @@ def _seal_file(master_key: MasterKey, name: str, data: bytes) -> bytes:
     return nonce + cipher.encrypt(nonce, zlib.compress(data, 6), name.encode())
 
 
-def _open_file(master_key: MasterKey, name: str, blob: bytes) -> bytes:
+def _open_file(master_key: MasterKey, name: str, blob: bytes, *, unpacked_size: int) -> bytes:
     cipher = AESGCM(_derived_key(master_key, b"encryption"))
     try:
-        return zlib.decompress(cipher.decrypt(blob[:12], blob[12:], name.encode()))
+        compressed = cipher.decrypt(blob[:12], blob[12:], name.encode())
+        inflater = zlib.decompressobj()
+        # Never inflate past the size the signed manifest declares.
+        data = inflater.decompress(compressed, unpacked_size + 1)
     except (InvalidTag, zlib.error):
         raise PackError(f"{name} in the pack does not decrypt (altered or foreign)") from None
+    if len(data) != unpacked_size or not inflater.eof or inflater.unconsumed_tail:
+        raise PackError(f"{name} in the pack does not match its declared size")
+    return data
 
 
 def _canonical(manifest: dict) -> bytes:
@@ -71,7 +80,10 @@ def write_pack(path: Path, *, files: dict[str, bytes], metadata: dict,
     sealed = {name: _seal_file(master_key, name, data) for name, data in files.items()}
     manifest = {"format": PACK_FORMAT, **metadata,
                 "created_at": datetime.now(timezone.utc).isoformat(),
-                "files": {name: hashlib.sha256(data).hexdigest() for name, data in sealed.items()}}
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in sealed.items()},
+                # Sizes are signed too, so a reader checks them before reading a byte.
+                "sizes": {name: len(data) for name, data in sealed.items()},
+                "unpacked_sizes": {name: len(data) for name, data in files.items()}}
     manifest["mac"] = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -98,40 +110,94 @@ class Pack:
 
 def read_pack(path: Path, *, master_key: MasterKey, node_name: str, max_age: timedelta,
               force_host: bool = False) -> Pack:
-    """Open and verify a pack completely; raise PackError on the first problem."""
+    """Open and verify a pack completely; raise PackError on the first problem. The
+    manifest is verified first; members are checked against its signed names and sizes
+    before any is read, and nothing is ever inflated past a declared size."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if MANIFEST not in names:
-                raise PackError(f"{path} is not an HA pack: it has no {MANIFEST}")
-            manifest = json.loads(archive.read(MANIFEST))
-            files = {name: archive.read(name) for name in names - {MANIFEST}}
+            manifest = _verified_manifest(archive, path, master_key)
+            members = _checked_members(archive, manifest)
+            files = {info.filename: _read_member(archive, info) for info in members}
     except FileNotFoundError:
         raise PackError(f"{path} does not exist") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise PackError(f"{path} is damaged or truncated (not a readable zip: {exc})") from None
-    except (ValueError, UnicodeDecodeError):
-        raise PackError(f"{path} has an unreadable manifest") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
-        raise PackError(f"{path} is not a format-{PACK_FORMAT} Strongroom HA pack")
-    expected = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
-    if not hmac.compare_digest(expected, str(manifest.get("mac", ""))):
-        raise PackError("the pack's signature does not match: it was altered, or it was "
-                        "built by a vault with a different master key (a foreign pack)")
-    listed = manifest.get("files", {})
-    if set(listed) != set(files):
-        raise PackError("the pack's files differ from its manifest (damaged or altered)")
-    for name, digest in listed.items():
+    for name, digest in manifest["files"].items():
         if hashlib.sha256(files[name]).hexdigest() != digest:
             raise PackError(f"{name} in the pack fails its checksum (damaged or altered)")
-    pack = Pack(manifest=manifest,
-                files={name: _open_file(master_key, name, blob) for name, blob in files.items()})
-    if not force_host and manifest["secondary_fqdn"] != node_name:
-        raise PackError(f"the pack was built for {manifest['secondary_fqdn']}, but this node "
+    unpacked = manifest["unpacked_sizes"]
+    pack = Pack(manifest=manifest, files={
+        name: _open_file(master_key, name, blob, unpacked_size=unpacked[name])
+        for name, blob in files.items()})
+    try:
+        built_for, age = manifest["secondary_fqdn"], datetime.now(timezone.utc) - pack.created_at
+    except (KeyError, TypeError, ValueError):
+        raise PackError(f"{path} has an incomplete manifest") from None
+    if not force_host and built_for != node_name:
+        raise PackError(f"the pack was built for {built_for}, but this node "
                         f"is {node_name} (use --force to install it anyway)")
-    age = datetime.now(timezone.utc) - pack.created_at
     if age > max_age:
         raise PackError(f"the pack is stale: built {age.total_seconds() / 3600:.1f} h ago, "
                         f"more than the allowed {max_age.total_seconds() / 3600:.1f} h; "
                         f"run ha_setup on the primary again")
     return pack
+
+
+def _verified_manifest(archive: zipfile.ZipFile, path: Path, master_key: MasterKey) -> dict:
+    try:
+        info = archive.getinfo(MANIFEST)
+    except KeyError:
+        raise PackError(f"{path} is not an HA pack: it has no {MANIFEST}") from None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise PackError(f"{path} has an oversized manifest")
+    with archive.open(info) as member:
+        raw = member.read(MAX_MANIFEST_BYTES + 1)
+    try:
+        manifest = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise PackError(f"{path} has an unreadable manifest") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
+        raise PackError(f"{path} is not a format-{PACK_FORMAT} Strongroom HA pack")
+    mac = manifest.get("mac")
+    expected = hmac.new(_mac_key(master_key), _canonical(manifest), "sha256").hexdigest()
+    # compare_digest takes only ASCII str: anything else is simply not our signature.
+    if not (isinstance(mac, str) and mac.isascii() and hmac.compare_digest(expected, mac)):
+        raise PackError("the pack's signature does not match: it was altered, or it was "
+                        "built by a vault with a different master key (a foreign pack)")
+    listed = manifest.get("files")
+    sizes, unpacked = manifest.get("sizes"), manifest.get("unpacked_sizes")
+    if not (isinstance(listed, dict) and isinstance(sizes, dict) and isinstance(unpacked, dict)
+            and set(listed) == set(sizes) == set(unpacked)
+            and all(isinstance(n, int) and n >= 0 for n in (*sizes.values(),
+                                                             *unpacked.values()))):
+        raise PackError(f"{path} has no file sizes in its manifest: it was built by an older "
+                        f"version; run ha_setup on the primary again")
+    if sum(unpacked.values()) > MAX_PACK_BYTES:
+        raise PackError(f"the pack would unpack to more than {MAX_PACK_BYTES} bytes")
+    return manifest
+
+
+def _checked_members(archive: zipfile.ZipFile, manifest: dict) -> list[zipfile.ZipInfo]:
+    members = [info for info in archive.infolist() if info.filename != MANIFEST]
+    names = [info.filename for info in members]
+    if len(names) != len(set(names)) or set(names) != set(manifest["files"]):
+        raise PackError("the pack's files differ from its manifest (damaged or altered)")
+    for info in members:
+        # Packs are written ZIP_STORED (each file is compressed before it is sealed):
+        # a zip-compressed member is not ours, and is never inflated.
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise PackError(f"{info.filename} in the pack is zip-compressed: not a pack member")
+        if info.file_size != manifest["sizes"][info.filename] or \
+                info.compress_size != info.file_size:
+            raise PackError(f"{info.filename} in the pack does not have its declared size "
+                            f"(damaged or altered)")
+    return members
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise PackError(f"{info.filename} in the pack does not have its declared size "
+                        f"(damaged or altered)")
+    return data

@@ -46,3 +46,89 @@ def test_a_zip_without_a_manifest_is_not_a_pack(tmp_path):
     path.write_bytes(buffer.getvalue())
     with pytest.raises(PackError, match="not an HA pack"):
         read(path)
+
+
+def _signed_manifest(files: dict[str, bytes], **extra) -> dict:
+    """A manifest as write_pack would sign it with KEY (the attacker's best case: a
+    pack built by someone who holds the key, or a bug that lets a member through)."""
+    import hashlib
+    import hmac
+    from datetime import datetime, timezone
+
+    from ha.pack import _canonical, _mac_key
+
+    manifest = {"format": 1, **METADATA, "created_at": datetime.now(timezone.utc).isoformat(),
+                "files": {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}, **extra}
+    manifest["mac"] = hmac.new(_mac_key(KEY), _canonical(manifest), "sha256").hexdigest()
+    return manifest
+
+
+def _zip_bomb(path, *, signed: bool, megabytes: int = 300) -> None:
+    """A few hundred kilobytes that inflate to `megabytes` of zeros."""
+    import json
+
+    info = zipfile.ZipInfo("snapshot.sql")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    size = megabytes * 1024 * 1024
+    manifest = (_signed_manifest({"snapshot.sql": b""}, sizes={"snapshot.sql": size},
+                                 unpacked_sizes={"snapshot.sql": size})
+                if signed else {"format": 1, "mac": "0"})
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        with archive.open(info, "w") as member:
+            chunk = bytes(1024 * 1024)
+            for _ in range(megabytes):
+                member.write(chunk)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path, signed):
+    import tracemalloc
+
+    path = tmp_path / "bomb.zip"
+    _zip_bomb(path, signed=signed)
+    assert path.stat().st_size < 2 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(PackError, match="zip-compressed" if signed else "signature"):
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024, f"{peak / 2**20:.0f} MiB held while refusing"
+
+
+def test_a_member_larger_than_the_manifest_says_is_refused_unread(tmp_path):
+    import json
+
+    path = tmp_path / "HAPack.zip"
+    write_pack(path, files=FILES, metadata=METADATA, master_key=KEY)
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        members = {n: archive.read(n) for n in archive.namelist() if n != "manifest.json"}
+    grown = tmp_path / "grown.zip"
+    with zipfile.ZipFile(grown, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data + (bytes(4096) if name == "tls/ca.pem" else b""))
+    with pytest.raises(PackError, match="tls/ca.pem.*size"):
+        read(grown)
+
+
+@pytest.mark.parametrize("mac", ["é" * 64, "\udc80", 12, None])
+def test_a_manifest_with_a_strange_mac_is_a_refusal_not_a_crash(tmp_path, mac):
+    import json
+
+    path = tmp_path / "HAPack.zip"
+    write_pack(path, files=FILES, metadata=METADATA, master_key=KEY)
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        members = {n: archive.read(n) for n in archive.namelist() if n != "manifest.json"}
+    manifest["mac"] = mac
+    odd = tmp_path / "odd.zip"
+    with zipfile.ZipFile(odd, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(PackError, match="signature"):
+        read(odd)
