@@ -24,16 +24,34 @@ def install(pair, path: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def node_state(pair) -> tuple:
-    """What an installation would change on the secondary."""
-    ha_dir = pair.secondary.profile.ha_dir
-    files = sorted((str(p.relative_to(ha_dir)), hashlib.sha256(p.read_bytes()).hexdigest())
-                   for p in ha_dir.rglob("*") if p.is_file())
+    """What an installation would change on the secondary: its files (HA directory,
+    secrets, settings) byte for byte, its replica channel, grants, and the contents of
+    every table (CHECKSUM TABLE), not just how many there are."""
+    profile = pair.secondary.profile
+    files = sorted((str(p), hashlib.sha256(p.read_bytes()).hexdigest())
+                   for directory in (profile.ha_dir, profile.secrets_dir)
+                   for p in directory.rglob("*") if p.is_file())
+    files.append((str(profile.env_file), hashlib.sha256(profile.env_file.read_bytes())
+                  .hexdigest()))
     # The position moves every second (the primary's heartbeat); the channel must not.
     replica = pair.secondary.sql("SELECT @@read_only"), replica_channel(pair)
-    tables = pair.secondary.sql("SELECT COUNT(*) FROM information_schema.tables "
-                                "WHERE table_schema = 'strongroom'")
-    return files, replica, tables, pair.secondary.sql("SHOW GRANTS FOR "
-                                                      "'strongroom'@'127.0.0.1'")
+    return files, replica, table_contents(pair), pair.secondary.sql(
+        "SHOW GRANTS FOR 'strongroom'@'127.0.0.1'")
+
+
+# Rows that change by themselves while a test runs: the primary's heartbeat and seals
+# (replicated), this node's status checks and sessions (local).
+MOVING_TABLES = {"ha_heartbeat", "audit_auditseal", "ha_nodestatus", "ha_statustransition",
+                 "django_session", "audit_outboxseal"}
+
+
+def table_contents(pair) -> list:
+    pair.wait_replicated()  # compare settled states, not one caught mid-apply
+    tables = [f"{schema}.{name}" for schema, name in pair.secondary.sql(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('strongroom', 'strongroom_local') "
+        "ORDER BY table_schema, table_name") if name not in MOVING_TABLES]
+    return pair.secondary.sql("CHECKSUM TABLE " + ", ".join(tables))
 
 
 def replica_channel(pair) -> tuple:
