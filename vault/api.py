@@ -80,9 +80,9 @@ def account_password(request, pk):
     """GET retrieves the password (audited, `?reason=`); POST {"password": …} sets it."""
     account = _get_account_for_user(request, pk)
     if request.method == "GET":
+        reason = request.GET.get("reason", "")[:limits.REASON_MAX]
         password = services.password_reveal(user=request.user, account=account,
-                                            reason=request.GET.get("reason", "")[:500],
-                                            request=request)
+                                            reason=reason, request=request)
         response = JsonResponse({**_account_json(account), "password": password})
         response["Cache-Control"] = "no-store"
         return response
