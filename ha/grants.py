@@ -12,7 +12,7 @@ from django.conf import settings
 
 from ha.dbconnect import admin_cursor, query_dicts
 from ha.nodeconfig import read_ha_env
-from ha.sql import NOT_LOGGED, account, quote_identifier
+from ha.sql import NOT_LOGGED, quote_identifier, with_parameters
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")
@@ -56,7 +56,7 @@ def app_grants_apply(*, role: str | None = None) -> None:
             cursor, "SELECT table_name AS name FROM information_schema.tables "
                     "WHERE table_schema = %s", (replicated,))]
         for host in hosts:
-            who = account(user, host)
+            who = (user, host)
             _grant(cursor, "ALL PRIVILEGES", f"{quote_identifier(local)}.*", who)
             if role == "secondary":
                 _grant(cursor, "SELECT", f"{quote_identifier(replicated)}.*", who)
@@ -72,8 +72,13 @@ def app_grants_apply(*, role: str | None = None) -> None:
                             wanted_schema=wanted_schema, wanted_tables=wanted_tables)
 
 
-def _grant(cursor, privileges: str, target: str, who: str) -> None:
-    cursor.execute(f"GRANT {privileges} ON {target} TO {who}")
+def _grant(cursor, privileges: str, target: str, who: tuple[str, str]) -> None:
+    cursor.execute(with_parameters(f"GRANT {privileges} ON {target}") + " TO %s@%s", who)
+
+
+def _revoke(cursor, privileges: set[str], target: str, who: tuple[str, str]) -> None:
+    cursor.execute(with_parameters(f"REVOKE {', '.join(sorted(privileges))} ON {target}")
+                   + " FROM %s@%s", who)
 
 
 def _privilege(column_or_word: str) -> str:
@@ -83,15 +88,14 @@ def _privilege(column_or_word: str) -> str:
 
 def _revoke_surplus(cursor, *, user: str, host: str, schema: str, wanted_schema: set[str],
                     wanted_tables: dict[str, tuple[str, ...]]) -> None:
-    who = account(user, host)
+    who = (user, host)
     for row in query_dicts(cursor, "SELECT * FROM mysql.db WHERE User = %s AND Host = %s "
                                    "AND Db = %s", (user, host, schema)):
         held = {_privilege(column) for column, value in row.items()
                 if column.endswith("_priv") and value == "Y"}
         surplus = held - wanted_schema
         if surplus:
-            cursor.execute(f"REVOKE {', '.join(sorted(surplus))} "
-                           f"ON {quote_identifier(schema)}.* FROM {who}")
+            _revoke(cursor, surplus, f"{quote_identifier(schema)}.*", who)
     for row in query_dicts(cursor, "SELECT Table_name AS name, Table_priv AS privileges "
                                    "FROM mysql.tables_priv WHERE User = %s AND Host = %s "
                                    "AND Db = %s", (user, host, schema)):
@@ -100,6 +104,5 @@ def _revoke_surplus(cursor, *, user: str, host: str, schema: str, wanted_schema:
         held = {_privilege(word) for word in words if word}
         surplus = held - set(wanted_tables.get(row["name"], ()))
         if surplus:
-            cursor.execute(f"REVOKE {', '.join(sorted(surplus))} ON "
-                           f"{quote_identifier(schema)}.{quote_identifier(row['name'])} "
-                           f"FROM {who}")
+            _revoke(cursor, surplus,
+                    f"{quote_identifier(schema)}.{quote_identifier(row['name'])}", who)

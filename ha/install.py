@@ -4,7 +4,6 @@ TLS replication, make the replica read-only and write the node's HA settings."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Callable
 from django.conf import settings
 from django.core.management import call_command
 
-from ha.dbconnect import admin_cursor, query_one
+from ha.dbconnect import admin_client_options, admin_cursor, query_one
 from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
@@ -106,13 +105,11 @@ def _set_replica_position(cursor, primary_position: str) -> None:
 
 
 def _load_snapshot(snapshot: bytes) -> None:
-    db = settings.DATABASES["default"]
     # sql_log_bin=0: the snapshot's rows are the primary's, not new events of ours.
-    result = subprocess.run(
-        ["mariadb", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
-         f"--user={settings.DB_ADMIN_USER}", "--init-command=SET SESSION sql_log_bin=0"],
-        input=snapshot, env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
-        capture_output=True)
+    with admin_client_options() as options:
+        result = subprocess.run(
+            ["mariadb", f"--defaults-file={options}",
+             "--init-command=SET SESSION sql_log_bin=0"], input=snapshot, capture_output=True)
     if result.returncode != 0:
         raise InstallError(f"loading the snapshot failed, so this node's replicated schema "
                            f"is incomplete; fix the cause and run ha_install_pack again: "

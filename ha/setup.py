@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from audit.services import Action, audit_record
 from ha import tls
-from ha.dbconnect import admin_cursor, query_one
+from ha.dbconnect import admin_client_options, admin_cursor, query_one
 from ha.models import Heartbeat
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
-from ha.sql import NOT_LOGGED, account, native_password_hash, quote_identifier
+from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from vault import keyring
 
 REPLICATION_USER = "strongroom_repl"
@@ -154,23 +154,20 @@ def _create_account(cursor, user: str, password: str, *, subject: str, issuer: s
     """A node-local account (never binlogged, so it never replicates) whose password
     only travels as its hash. Only a client holding the certificate issued for it
     may log in, over TLS."""
-    who = account(user, "%")
     cursor.execute(NOT_LOGGED)
     cursor.execute("CREATE OR REPLACE USER %s@%s IDENTIFIED BY PASSWORD %s "
                    "REQUIRE SUBJECT %s AND ISSUER %s",
                    (user, "%", native_password_hash(password), subject, issuer))
     for grant in grants:
-        cursor.execute(f"GRANT {grant} TO {who}")
+        cursor.execute(with_parameters(f"GRANT {grant}") + " TO %s@%s", (user, "%"))
 
 
 def _snapshot(database: str) -> bytes:
-    db = settings.DATABASES["default"]
-    result = subprocess.run(
-        ["mariadb-dump", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
-         f"--user={settings.DB_ADMIN_USER}", "--single-transaction", "--master-data=1",
-         "--gtid", "--hex-blob", "--routines", "--triggers", "--databases", database],
-        env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
-        capture_output=True)
+    with admin_client_options() as options:
+        result = subprocess.run(
+            ["mariadb-dump", f"--defaults-file={options}", "--single-transaction",
+             "--master-data=1", "--gtid", "--hex-blob", "--routines", "--triggers",
+             "--databases", database], capture_output=True)
     if result.returncode != 0:
         raise HaSetupError(f"the snapshot failed: {result.stderr.decode(errors='replace')[-500:]}")
     return result.stdout

@@ -1,7 +1,6 @@
-"""SQL text for account statements, which MariaDB does not take as parameters
-everywhere: quoted identifiers and accounts, and password hashes computed here so
-that no plaintext password is ever part of a statement. Free of Django: the local
-stack (localservices) uses it too."""
+"""SQL text for account statements: identifiers quoted (they cannot be parameters;
+values always are), and password hashes computed here so that no plaintext password
+is ever part of a statement. Free of Django: the local stack (localservices) uses it."""
 from __future__ import annotations
 
 import hashlib
@@ -18,16 +17,10 @@ def quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def quote_string(value: str) -> str:
-    """A string literal for statements that take no parameters (account names)."""
-    if "\x00" in value:
-        raise ValueError("NUL in an SQL string")
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
-
-
-def account(user: str, host: str) -> str:
-    return f"{quote_string(user)}@{quote_string(host)}"
+def with_parameters(statement: str) -> str:
+    """Statement text sent with parameters: MySQLdb formats it with %, so a literal
+    % (a host or schema pattern in an identifier) is doubled."""
+    return statement.replace("%", "%%")
 
 
 def native_password_hash(password: str) -> str:

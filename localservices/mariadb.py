@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ha.sql import NOT_LOGGED, account, native_password_hash, quote_identifier
+from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from localservices.process import ServiceError, pid_alive, start_detached, stop_pid, wait_for
 
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mariadbd"
@@ -211,8 +211,8 @@ class MariaDBServer:
             ("ALTER USER %s@%s IDENTIFIED BY PASSWORD %s", (user, host, password_hash))]
         if not exists:
             suffix = " WITH GRANT OPTION" if grant_option else ""
-            statements += [(f"GRANT {privileges} ON {_target(schema)} TO "
-                            f"{account(user, host)}{suffix}", None)
+            statements += [(with_parameters(f"GRANT {privileges} ON {_target(schema)}")
+                            + f" TO %s@%s{suffix}", (user, host))
                            for privileges, schema in grants]
         self.execute_unlogged(statements)
 

@@ -3,11 +3,17 @@
 files the server's own user can read."""
 import os
 import stat
+import subprocess
+from pathlib import Path
 
+import MySQLdb
 import pytest
 
+from django.conf import settings
+
+from ha.dbconnect import admin_client_options
 from ha.grants import APPEND_ONLY, READ_WRITE, wanted_table_grants
-from ha.sql import native_password_hash, quote_identifier, quote_string
+from ha.sql import native_password_hash, quote_identifier, with_parameters
 from ha.tls import write_for_server
 from localservices.mariadb import MariaDBServer
 from localservices.node import PROFILES
@@ -22,15 +28,23 @@ def server() -> MariaDBServer:
     return PROFILES["test"].mariadb
 
 
-@pytest.mark.parametrize("value", NASTY)
-def test_a_quoted_string_reaches_the_server_unchanged(server, value):
-    assert server.query(f"SELECT {quote_string(value)}")[0][0] == value
-
-
 @pytest.mark.parametrize("name", NASTY)
 def test_a_quoted_identifier_names_exactly_that_column(server, name):
     rows = server.query(f"SELECT 1 AS {quote_identifier(name)}")
     assert rows == [(1,)]
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_an_identifier_sent_with_parameters_keeps_its_percent_signs(server, name):
+    statement = with_parameters(f"SELECT 1 AS {quote_identifier(name)}") + ", %s AS v"
+    connection = MySQLdb.connect(unix_socket=str(server.socket.resolve()), user="root")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, ("value",))
+            assert cursor.fetchone() == (1, "value")
+            assert cursor.description[0][0] == name
+    finally:
+        connection.close()
 
 
 def test_the_password_hash_is_the_one_the_server_computes(server):
@@ -74,3 +88,14 @@ def test_a_local_servers_bootstrap_tls_belongs_to_the_owner_of_its_data_dir(tmp_
         info = (mariadb.tls_dir / name).stat()
         assert info.st_uid == THROWAWAY_UID, name
         assert stat.S_IMODE(info.st_mode) == 0o600, name
+
+
+def test_the_admin_clients_read_their_password_from_a_private_file_removed_after_use():
+    with admin_client_options() as options:
+        assert stat.S_IMODE(Path(options).stat().st_mode) == 0o600
+        result = subprocess.run(["mariadb", f"--defaults-file={options}", "--batch",
+                                 "--skip-column-names", "-e", "SELECT CURRENT_USER()"],
+                                capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{settings.DB_ADMIN_USER}@")
+    assert not Path(options).exists()
