@@ -3,6 +3,8 @@ the node's admin account (replication, grants, snapshots) and, on a secondary,
 the TLS client connection to the primary that ships audit rows."""
 from __future__ import annotations
 
+import os
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +36,31 @@ def admin_cursor() -> Iterator[MySQLdb.cursors.Cursor]:
             yield cursor
     finally:
         connection.close()
+
+
+@contextmanager
+def admin_client_options() -> Iterator[str]:
+    """A private option file naming the admin account, for the mariadb and
+    mariadb-dump clients (`--defaults-file=` first): the password appears neither
+    on their command line nor in their environment. Removed afterwards."""
+    if not settings.DB_ADMIN_USER:
+        raise HaConfigError("DB_ADMIN_USER / DB_ADMIN_PASSWORD(_FILE) are not set")
+    db = settings.DATABASES["default"]
+    values = {"host": db["HOST"], "port": str(db["PORT"]), "user": settings.DB_ADMIN_USER,
+              "password": settings.DB_ADMIN_PASSWORD}
+    text = "[client]\n" + "".join(f'{name}="{_option_value(value)}"\n'
+                                  for name, value in values.items())
+    descriptor, path = tempfile.mkstemp(prefix="strongroom-client-", suffix=".cnf")
+    try:
+        with os.fdopen(descriptor, "w") as file:  # mkstemp: mode 0600
+            file.write(text)
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def _option_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def query_one(cursor, sql: str, args=None):

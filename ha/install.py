@@ -4,7 +4,6 @@ TLS replication, make the replica read-only and write the node's HA settings."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -12,17 +11,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-import MySQLdb
 from django.conf import settings
 from django.core.management import call_command
 
-from ha.dbconnect import admin_cursor, query_dicts, query_one
+from ha.dbconnect import admin_client_options, admin_cursor, query_one
+from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
 from ha.replica import ReplicaState, change_master, wait_until_connected
+from ha.sql import NOT_LOGGED, quote_identifier
 from vault import keyring
 
-NO_SUCH_GRANT = 1141
 GTID_STATEMENT = re.compile(rb"^SET GLOBAL gtid_slave_pos\s*=\s*'[^']*';?\s*$", re.MULTILINE)
 TLS_FILES = ("ca.pem", "replica.pem", "replica.key", "audit.pem", "audit.key")
 
@@ -59,11 +58,11 @@ def pack_install(*, path: Path, force_host: bool = False,
 
     database = manifest["database"]
     with admin_cursor() as cursor:
-        cursor.execute("SET SESSION sql_log_bin = 0")
+        cursor.execute(NOT_LOGGED)
         cursor.execute("STOP SLAVE")
         cursor.execute("RESET SLAVE ALL")
         cursor.execute("SET GLOBAL read_only = ON")
-        cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
         # A fresh replica: its binlog must not hold older GTIDs of the primary's domain.
         cursor.execute("RESET MASTER")
     progress(f"loading the snapshot ({len(pack.files['snapshot.sql']) / 1e6:.1f} MB)")
@@ -74,7 +73,9 @@ def pack_install(*, path: Path, force_host: bool = False,
                       user=credentials["replication_user"],
                       password=credentials["replication_password"])
         cursor.execute("START SLAVE")
-        _restrict_app_account(cursor, database)
+    # The second layer of read-only: the app may read the replicated schema, write
+    # only its local one.
+    app_grants_apply(role="secondary")
     node_settings = dict(line.split("=", 1) for line in
                          pack.files["secondary.env"].decode().splitlines() if "=" in line)
     node_settings["AUDIT_SHIPPER_PASSWORD_FILE"] = str(ha_dir / "audit_shipper_password")
@@ -104,31 +105,12 @@ def _set_replica_position(cursor, primary_position: str) -> None:
 
 
 def _load_snapshot(snapshot: bytes) -> None:
-    db = settings.DATABASES["default"]
     # sql_log_bin=0: the snapshot's rows are the primary's, not new events of ours.
-    result = subprocess.run(
-        ["mariadb", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
-         f"--user={settings.DB_ADMIN_USER}", "--init-command=SET SESSION sql_log_bin=0"],
-        input=snapshot, env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
-        capture_output=True)
+    with admin_client_options() as options:
+        result = subprocess.run(
+            ["mariadb", f"--defaults-file={options}",
+             "--init-command=SET SESSION sql_log_bin=0"], input=snapshot, capture_output=True)
     if result.returncode != 0:
         raise InstallError(f"loading the snapshot failed, so this node's replicated schema "
                            f"is incomplete; fix the cause and run ha_install_pack again: "
                            f"{result.stderr.decode(errors='replace')[-500:]}")
-
-
-def _restrict_app_account(cursor, database: str) -> None:
-    """The second layer of read-only: the app may read the replicated schema, write
-    only its local one (READ_ONLY ADMIN lets it do so while read_only=ON)."""
-    local = settings.DATABASES["local"]["NAME"]
-    user = settings.DATABASES["default"]["USER"]
-    for row in query_dicts(cursor, "SELECT Host FROM mysql.user WHERE User = %s", (user,)):
-        account = f"'{user}'@'{row['Host']}'"
-        try:
-            cursor.execute(f"REVOKE ALL PRIVILEGES ON `{database}`.* FROM {account}")
-        except MySQLdb.OperationalError as exc:
-            if exc.args[0] != NO_SUCH_GRANT:
-                raise
-        cursor.execute(f"GRANT SELECT ON `{database}`.* TO {account}")
-        cursor.execute(f"GRANT ALL PRIVILEGES ON `{local}`.* TO {account}")
-        cursor.execute(f"GRANT READ_ONLY ADMIN, SLAVE MONITOR ON *.* TO {account}")

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from audit.services import Action, audit_record
 from ha import tls
-from ha.dbconnect import admin_cursor, query_one
+from ha.dbconnect import admin_client_options, admin_cursor, query_one
 from ha.models import Heartbeat
-from ha.nodeconfig import write_ha_env, write_private
+from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
+from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from vault import keyring
 
 REPLICATION_USER = "strongroom_repl"
@@ -99,7 +100,7 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
         database = settings.DATABASES["default"]["NAME"]
         _create_account(cursor, AUDIT_SHIPPER_USER, credentials["audit_password"],
                         subject=tls.subject_of(shipper.cert_pem), issuer=issuer,
-                        grants=[f"INSERT ON `{database}`.`audit_auditevent`"])
+                        grants=[f"INSERT ON {quote_identifier(database)}.`audit_auditevent`"])
         server_id = query_one(cursor, "SELECT @@server_id")
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})
@@ -131,31 +132,42 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
 
 
 def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:
-    """Replace the primary server's certificate files and reload them (FLUSH SSL)."""
+    """Replace the primary server's certificate files and reload them (FLUSH SSL).
+    They belong to the server's user (the owner of its data dir), which may not be
+    the user running this command."""
     server = tls.issue(ca, common_name=names[0], names=names[1:], server=True)
+    data_dir = Path(query_one(cursor, "SELECT @@datadir"))
     for variable, data in (("ssl_ca", ca.cert_pem), ("ssl_cert", server.cert_pem),
                            ("ssl_key", server.key_pem)):
-        write_private(Path(query_one(cursor, f"SELECT @@{variable}")), data)
+        path = Path(query_one(cursor, f"SELECT @@{variable}"))
+        try:
+            tls.write_for_server(path, data, data_dir=data_dir)
+        except PermissionError as exc:
+            raise HaSetupError(f"cannot give {path} to the database server's user (the "
+                               f"owner of {data_dir}): run ha_setup as root or as that "
+                               f"user ({exc})") from None
     cursor.execute("FLUSH SSL")
 
 
 def _create_account(cursor, user: str, password: str, *, subject: str, issuer: str,
                     grants: list[str]) -> None:
-    # Only a client holding the certificate issued for it may log in, over TLS.
-    cursor.execute(f"CREATE OR REPLACE USER '{user}'@'%%' IDENTIFIED BY %s "
-                   f"REQUIRE SUBJECT %s AND ISSUER %s", (password, subject, issuer))
+    """A node-local account (never binlogged, so it never replicates) whose password
+    only travels as its hash. Only a client holding the certificate issued for it
+    may log in, over TLS."""
+    cursor.execute(NOT_LOGGED)
+    cursor.execute("CREATE OR REPLACE USER %s@%s IDENTIFIED BY PASSWORD %s "
+                   "REQUIRE SUBJECT %s AND ISSUER %s",
+                   (user, "%", native_password_hash(password), subject, issuer))
     for grant in grants:
-        cursor.execute(f"GRANT {grant} TO '{user}'@'%'")
+        cursor.execute(with_parameters(f"GRANT {grant}") + " TO %s@%s", (user, "%"))
 
 
 def _snapshot(database: str) -> bytes:
-    db = settings.DATABASES["default"]
-    result = subprocess.run(
-        ["mariadb-dump", "--no-defaults", f"--host={db['HOST']}", f"--port={db['PORT']}",
-         f"--user={settings.DB_ADMIN_USER}", "--single-transaction", "--master-data=1",
-         "--gtid", "--hex-blob", "--routines", "--triggers", "--databases", database],
-        env={**os.environ, "MYSQL_PWD": settings.DB_ADMIN_PASSWORD},
-        capture_output=True)
+    with admin_client_options() as options:
+        result = subprocess.run(
+            ["mariadb-dump", f"--defaults-file={options}", "--single-transaction",
+             "--master-data=1", "--gtid", "--hex-blob", "--routines", "--triggers",
+             "--databases", database], capture_output=True)
     if result.returncode != 0:
         raise HaSetupError(f"the snapshot failed: {result.stderr.decode(errors='replace')[-500:]}")
     return result.stdout

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -75,3 +77,23 @@ def subject_of(cert_pem: bytes) -> str:
     """The subject in the form MariaDB's REQUIRE SUBJECT compares against."""
     cert = x509.load_pem_x509_certificate(cert_pem)
     return "".join(f"/{attr.rfc4514_attribute_name}={attr.value}" for attr in cert.subject)
+
+
+def write_for_server(path: Path, data: bytes, *, data_dir: Path) -> None:
+    """Write a file the database server reads (its key, certificate, CA) atomically,
+    mode 0600 and owned by the owner of the server's data dir: a packaged MariaDB runs
+    as `mysql`, not as whoever runs the command, and must be able to read its key."""
+    owner = data_dir.stat()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".new")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    if (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(partial, owner.st_uid, owner.st_gid)
+        except PermissionError:
+            partial.unlink(missing_ok=True)
+            raise
+    partial.replace(path)

@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from localservices.process import ServiceError, pid_alive, start_detached, stop_pid, wait_for
 
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mariadbd"
@@ -120,16 +121,15 @@ class MariaDBServer:
         self-signed certificate until `ha_setup` issues the real ones."""
         if (self.tls_dir / "server.pem").exists():
             return
-        from ha.tls import issue, make_ca
+        from ha.tls import issue, make_ca, write_for_server
 
-        self.tls_dir.mkdir(parents=True, exist_ok=True)
         ca = make_ca("Strongroom bootstrap CA")
         server = issue(ca, common_name="localhost", names=["127.0.0.1"], server=True)
-        (self.tls_dir / "ca.pem").write_bytes(ca.cert_pem)
-        (self.tls_dir / "server.pem").write_bytes(server.cert_pem)
-        key_file = self.tls_dir / "server.key"
-        key_file.touch(mode=0o600)
-        key_file.write_bytes(server.key_pem)
+        # Readable by the server's user: the owner of its data dir once it exists.
+        owner = self.data_dir if self.data_dir.exists() else self.base_dir
+        for name, data in (("ca.pem", ca.cert_pem), ("server.key", server.key_pem),
+                           ("server.pem", server.cert_pem)):
+            write_for_server(self.tls_dir / name, data, data_dir=owner)
 
     def _install(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -174,10 +174,26 @@ class MariaDBServer:
         finally:
             connection.close()
 
-    def ensure_user(self, *, user: str, password_file: Path, grants: list[str],
-                    grant_option: bool = False) -> None:
-        """Create an account on first use (password in a 0600 file). An existing
-        account keeps its grants: the HA commands narrow them by role."""
+    def execute_unlogged(self, statements: list[tuple[str, tuple | None]]) -> None:
+        """Run account statements as root on one connection, outside the binlog:
+        accounts are node-local and must never replicate."""
+        import MySQLdb
+
+        connection = MySQLdb.connect(unix_socket=str(self.socket.resolve()), user="root",
+                                     autocommit=True)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(NOT_LOGGED)
+                for sql, args in statements:
+                    cursor.execute(sql, args)
+        finally:
+            connection.close()
+
+    def ensure_user(self, *, user: str, password_file: Path,
+                    grants: list[tuple[str, str]], grant_option: bool = False) -> None:
+        """Create an account on first use (password in a 0600 file), `grants` being
+        (privileges, schema or "*") pairs. An existing account keeps its grants: the
+        HA commands and migrate narrow them by role. Only the password's hash is sent."""
         if password_file.exists():
             password = password_file.read_text()
         else:
@@ -185,11 +201,21 @@ class MariaDBServer:
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.touch(mode=0o600)
             password_file.write_text(password)  # verbatim, no newline
-        exists = self.run_sql(f"SELECT COUNT(*) FROM mysql.user WHERE user='{user}' "
-                              f"AND host='127.0.0.1'").strip() == "1"
-        statements = [f"CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';",
-                      f"ALTER USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';"]
+        host = "127.0.0.1"
+        exists = self.query("SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s",
+                            (user, host))[0][0] == 1
+        password_hash = native_password_hash(password)
+        statements: list[tuple[str, tuple | None]] = [
+            ("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY PASSWORD %s",
+             (user, host, password_hash)),
+            ("ALTER USER %s@%s IDENTIFIED BY PASSWORD %s", (user, host, password_hash))]
         if not exists:
             suffix = " WITH GRANT OPTION" if grant_option else ""
-            statements += [f"GRANT {grant} TO '{user}'@'127.0.0.1'{suffix};" for grant in grants]
-        self.run_sql("\n".join(statements))
+            statements += [(with_parameters(f"GRANT {privileges} ON {_target(schema)}")
+                            + f" TO %s@%s{suffix}", (user, host))
+                           for privileges, schema in grants]
+        self.execute_unlogged(statements)
+
+
+def _target(schema: str) -> str:
+    return "*.*" if schema == "*" else f"{quote_identifier(schema)}.*"

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ha.sql import quote_identifier
 from localservices.mariadb import MariaDBServer
 from localservices.redis import RedisServer
 
@@ -93,15 +94,16 @@ def services_up(profile: Profile) -> Path:
     mariadb, redis = profile.mariadb, profile.redis
     mariadb.ensure_started()
     redis.ensure_started()
-    mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {name};\n" for name in SCHEMAS))
+    mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(name)};\n"
+                            for name in SCHEMAS))
     # pytest-django creates test_<name>[suffix] databases, so the test account may too.
     names = list(SCHEMAS) + ([r"test\_strongroom%"] if profile.name == "test" else [])
     mariadb.ensure_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
-                        grants=[f"ALL PRIVILEGES ON `{name}`.*" for name in names])
+                        grants=[("ALL PRIVILEGES", name) for name in names])
     # The HA commands (ha_setup, ha_install_pack, ...) manage replication and grants.
     mariadb.ensure_user(user=ADMIN_DB_USER,
                         password_file=profile.secrets_dir / "db_admin_password",
-                        grants=["ALL PRIVILEGES ON *.*"], grant_option=True)
+                        grants=[("ALL PRIVILEGES", "*")], grant_option=True)
     secret_key = _secret_file(profile.secrets_dir / "django_secret_key",
                               lambda: secrets.token_urlsafe(50))
     lines = {

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Install what Strongroom needs on Debian 12, only where it is missing; then the
 # virtualenv from requirements.txt (rebuilt when requirements.txt changes).
+# Every program the code or the tests run comes from a package listed here:
+# mariadbd/mariadb-install-db (mariadb-server), mariadb/mariadb-dump/mariadb-binlog
+# (mariadb-client), redis-server, chromium/chromedriver (browser tests), wrk (benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
-          chromium chromium-driver)
+          chromium chromium-driver wrk)
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv python3-dev)
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,7 @@ import MySQLdb
 import pytest
 
 from tests.ha.conftest import WebClient, wait_until
+from tests.ha.nodefiles import audit_shipper_password, replication_password
 
 pytestmark = pytest.mark.ha
 
@@ -30,8 +31,11 @@ def test_setup_reports_the_pack_and_replication_runs_over_tls(pair):
         "JOIN performance_schema.status_by_thread s USING (THREAD_ID) "
         "WHERE t.PROCESSLIST_COMMAND LIKE 'Binlog Dump%%' "
         "AND s.VARIABLE_NAME IN ('Ssl_cipher', 'Ssl_version')"))
-    assert rows["Ssl_version"].startswith("TLSv1.")
+    assert rows["Ssl_version"] == "TLSv1.3"  # what the README promises
     assert rows["Ssl_cipher"]
+    replica = _slave_status(pair.secondary)
+    assert replica["Master_SSL_Allowed"] == "Yes"
+    assert replica["Master_SSL_Verify_Server_Cert"] == "Yes"
 
 
 def test_an_account_created_on_the_primary_is_revealed_on_the_secondary(pair, shared_account):
@@ -104,11 +108,32 @@ def test_a_raw_write_through_the_secondarys_app_account_fails_at_the_database(pa
         connection.close()
 
 
-def test_the_replication_account_refuses_a_client_without_its_certificate(pair):
+def _login(pair, *, user: str, password: str, certificate: str | None):
+    """Log in to the primary's database as `user`, with the secondary's client
+    certificate for `certificate` (replica or audit), or without TLS at all."""
+    tls = pair.secondary.profile.ha_dir / "tls"
+    ssl = ({"ca": str(tls / "ca.pem"), "cert": str(tls / f"{certificate}.pem"),
+            "key": str(tls / f"{certificate}.key")} if certificate else None)
+    options = {"ssl": ssl, "ssl_mode": "VERIFY_IDENTITY"} if ssl else {"ssl_mode": "DISABLED"}
+    return MySQLdb.connect(host="127.0.0.1", port=pair.primary.profile.mariadb_port,
+                           user=user, password=password, connect_timeout=5, **options)
+
+
+@pytest.mark.parametrize("user, certificate", [("strongroom_repl", "replica"),
+                                               ("strongroom_audit", "audit")])
+def test_the_primarys_ha_accounts_refuse_their_own_password_without_their_certificate(
+        pair, user, certificate):
+    password = (replication_password(pair) if certificate == "replica"
+                else audit_shipper_password(pair))
     with pytest.raises(MySQLdb.OperationalError) as error:
-        MySQLdb.connect(host="127.0.0.1", port=pair.primary.profile.mariadb_port,
-                        user="strongroom_repl", password="whatever", connect_timeout=5)
+        _login(pair, user=user, password=password, certificate=None)
     assert error.value.args[0] == 1045
+    # TLS, but the other account's certificate: the subject does not match.
+    with pytest.raises(MySQLdb.OperationalError) as error:
+        _login(pair, user=user, password=password,
+               certificate="audit" if certificate == "replica" else "replica")
+    assert error.value.args[0] == 1045
+    _login(pair, user=user, password=password, certificate=certificate).close()
 
 
 def test_a_replica_configured_without_tls_is_refused_by_the_primary(pair):
@@ -127,11 +152,15 @@ def test_a_replica_configured_without_tls_is_refused_by_the_primary(pair):
 
 
 def _io_errno(node, channel: str) -> int:
+    return _slave_status(node, channel)["Last_IO_Errno"]
+
+
+def _slave_status(node, channel: str = "") -> dict:
     connection = MySQLdb.connect(unix_socket=str(node.profile.mariadb.socket.resolve()),
                                  user="root", autocommit=True)
     try:
         with connection.cursor(MySQLdb.cursors.DictCursor) as cursor:
-            cursor.execute(f"SHOW SLAVE '{channel}' STATUS")
-            return cursor.fetchone()["Last_IO_Errno"]
+            cursor.execute(f"SHOW SLAVE '{channel}' STATUS" if channel else "SHOW SLAVE STATUS")
+            return cursor.fetchone()
     finally:
         connection.close()
