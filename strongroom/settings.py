@@ -165,7 +165,10 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts while locked are refused and audited but do not restart the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_number("AXES_PROXY_COUNT", 0)
+# Reverse proxies in front of this node, each appending to X-Forwarded-For; the
+# one client address (lockout and audit alike) is resolved from it.
+CLIENT_PROXY_COUNT = env_number("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Strongroom")
