@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import ROLES, role_of
 from audit.services import Action, audit_record
+from ha.router import ReadOnlyNode, is_read_only_node
 
 User = get_user_model()
 TOKEN_PREFIX = "sr_"
@@ -91,6 +92,34 @@ def team_save(*, admin, name: str, members, team: Team | None = None,
     audit_record(action=Action.TEAM_CHANGE, actor=admin, request=request, target=team,
                  detail={"members": sorted(u.get_username() for u in members)})
     return team
+
+
+def _set_password(*, user, new_password: str) -> None:
+    # Django's forms validated it already; a caller without a form is held to the same.
+    if is_read_only_node():
+        raise ReadOnlyNode()
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+@transaction.atomic
+def user_password_change(*, user, new_password: str,
+                         request: HttpRequest | None = None) -> None:
+    """A user sets their own password (the view checked the current one)."""
+    _set_password(user=user, new_password=new_password)
+    audit_record(action=Action.USER_UPDATE, actor=user, request=request, target=user,
+                 detail={"password": "changed"})
+
+
+@transaction.atomic
+def user_password_reset(*, admin, user, new_password: str,
+                        request: HttpRequest | None = None) -> None:
+    """An administrator sets someone's password; their sessions end with the old hash."""
+    _require_manager(admin)
+    _set_password(user=user, new_password=new_password)
+    audit_record(action=Action.USER_UPDATE, actor=admin, request=request, target=user,
+                 detail={"password": "reset"})
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -190,3 +191,32 @@ def team_edit(request, pk: int | None = None):
             messages.success(request, "Team saved.")
             return redirect("accounts:user_list")
     return render(request, "vault/form.html", {"form": form, "title": "Team"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_change(user=request.user, request=request,
+                                      new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays valid
+        mark_recent_auth(request)
+        messages.success(request, "Your password is changed.")
+        return redirect("accounts:profile")
+    return render(request, "vault/form.html", {"form": form, "title": "Change your password"})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def user_password_reset(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_reset(admin=request.user, user=user, request=request,
+                                     new_password=form.cleaned_data["new_password1"])
+        messages.success(request, f"The password of {user.username} is reset; their "
+                                  f"sessions have ended.")
+        return redirect("accounts:user_list")
+    return render(request, "vault/form.html",
+                  {"form": form, "title": f"Reset the password of {user.username}"})
