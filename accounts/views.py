@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import services
-from accounts.decorators import mark_recent_auth
+from accounts.decorators import mark_recent_auth, require_recent_auth
 from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
                             UserUpdateForm)
 from accounts.middleware import SESSION_OTP_REQUIRED
@@ -110,19 +110,21 @@ def profile(request):
 
 @login_required
 @require_POST
+@require_recent_auth  # a token reveals passwords for its whole life: ask like a reveal
 def token_create(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
-            _, raw = services.api_token_create(user=request.user, request=request,
-                                               name=form.cleaned_data["name"])
+            token, raw = services.api_token_create(user=request.user, request=request,
+                                                   **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            response = render(request, "accounts/token_created.html", {"raw_token": raw})
+            response = render(request, "accounts/token_created.html",
+                              {"raw_token": raw, "token": token})
             response["Cache-Control"] = "no-store"
             return response
-    messages.error(request, "Give the token a name.")
+    messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect("accounts:profile")
 
 

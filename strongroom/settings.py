@@ -70,6 +70,14 @@ AUDIT_SHIPPER_USER = env.str("AUDIT_SHIPPER_USER", default="")
 AUDIT_SHIPPER_PASSWORD = env.str("AUDIT_SHIPPER_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
+# API tokens: lifetime when none is asked for, the longest allowed, and how stale the
+# shown last use may be (it is written at most once per this many seconds).
+API_TOKEN_DEFAULT_DAYS = env_number("STRONGROOM_API_TOKEN_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_number("STRONGROOM_API_TOKEN_MAX_DAYS", 365)
+API_TOKEN_LAST_USED_SECONDS = env_number("STRONGROOM_API_TOKEN_LAST_USED_SECONDS", 300)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("STRONGROOM_API_TOKEN_DAYS must be between 1 and "
+                               "STRONGROOM_API_TOKEN_MAX_DAYS")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
