@@ -50,7 +50,8 @@ class LoginView(auth_views.LoginView):
 def verify(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = otp_verify(user=request.user, token=form.cleaned_data["token"])
+        device = otp_verify(user=request.user, token=form.cleaned_data["token"],
+                            request=request)
         if device is None:
             form.add_error("token", "That code is not valid. After a wrong code, wait a "
                                     "few seconds before the next try.")
