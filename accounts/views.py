@@ -212,6 +212,7 @@ def password_change(request):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@require_recent_auth  # setting someone's password is taking over their account
 def user_password_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = SetPasswordForm(user, request.POST or None)

@@ -68,6 +68,15 @@ def test_the_reset_uses_django_validators_too(client, alice, bob):
     assert has_password("bob", PASSWORD)
 
 
+def test_a_reset_asks_alice_for_her_password_past_the_window(client, alice, bob, settings):
+    settings.REVEAL_REAUTH_SECONDS = 60
+    client.force_login(alice)
+    response = client.post(f"/accounts/users/{bob.pk}/password/",
+                           {"new_password1": NEW, "new_password2": NEW})
+    assert response["Location"].startswith("/accounts/reauth/")
+    assert has_password("bob", PASSWORD)
+
+
 def test_bob_cannot_reset_mallorys_password(client, bob, mallory):
     client.force_login(bob)
     response = client.post(f"/accounts/users/{mallory.pk}/password/",
