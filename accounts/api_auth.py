@@ -28,7 +28,7 @@ def api_view(methods: list[str]):
                 return json_error(401, "Send an API token: Authorization: Bearer <token>.")
             user = api_token_user(raw.strip())
             if user is None:
-                return json_error(401, "The API token is invalid or revoked.")
+                return json_error(401, "The API token is invalid, expired or revoked.")
             request.user = user
             try:
                 return view(request, *args, **kwargs)

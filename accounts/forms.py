@@ -16,6 +16,8 @@ class ReauthForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses it, e.g. “backup script”")
+    days = forms.IntegerField(required=False, min_value=1, label="Valid for (days)",
+                              help_text="Empty: the default lifetime.")
 
 
 ROLE_CHOICES = [(role, role) for role in ROLES]

@@ -27,7 +27,10 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Coarse on purpose (see api_token_user): never a write on every API read.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

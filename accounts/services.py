@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import ROLES, role_of
 from audit.services import Action, audit_record
+from ha.router import ReadOnlyNode, is_read_only_node
 
 User = get_user_model()
 TOKEN_PREFIX = "sr_"
@@ -93,6 +97,34 @@ def team_save(*, admin, name: str, members, team: Team | None = None,
     return team
 
 
+def _set_password(*, user, new_password: str) -> None:
+    # Django's forms validated it already; a caller without a form is held to the same.
+    if is_read_only_node():
+        raise ReadOnlyNode()
+    validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+@transaction.atomic
+def user_password_change(*, user, new_password: str,
+                         request: HttpRequest | None = None) -> None:
+    """A user sets their own password (the view checked the current one)."""
+    _set_password(user=user, new_password=new_password)
+    audit_record(action=Action.USER_UPDATE, actor=user, request=request, target=user,
+                 detail={"password": "changed"})
+
+
+@transaction.atomic
+def user_password_reset(*, admin, user, new_password: str,
+                        request: HttpRequest | None = None) -> None:
+    """An administrator sets someone's password; their sessions end with the old hash."""
+    _require_manager(admin)
+    _set_password(user=user, new_password=new_password)
+    audit_record(action=Action.USER_UPDATE, actor=admin, request=request, target=user,
+                 detail={"password": "reset"})
+
+
 # --- API tokens ---------------------------------------------------------------------------
 
 def token_hash(raw_token: str) -> str:
@@ -101,16 +133,22 @@ def token_hash(raw_token: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str, request: HttpRequest | None = None
-                     ) -> tuple[ApiToken, str]:
+def api_token_create(*, user, name: str, days: int | None = None,
+                     request: HttpRequest | None = None) -> tuple[ApiToken, str]:
     """Returns the token and its raw value, which is shown once and never stored."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name (what script uses it)."})
+    days = days or settings.API_TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": f"A token is valid for 1 to {settings.API_TOKEN_MAX_DAYS} days."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:10],
-                                    token_hash=token_hash(raw))
-    audit_record(action=Action.TOKEN_CREATE, actor=user, request=request, target=token)
+                                    token_hash=token_hash(raw),
+                                    expires_at=timezone.now() + timedelta(days=days))
+    audit_record(action=Action.TOKEN_CREATE, actor=user, request=request, target=token,
+                 detail={"expires_at": token.expires_at.isoformat()})
     return token, raw
 
 
@@ -124,12 +162,29 @@ def api_token_revoke(*, user, token: ApiToken, request: HttpRequest | None = Non
 
 
 def api_token_user(raw_token: str):
-    """The active user a raw token belongs to, or None."""
+    """The active user a live (not expired, not revoked) raw token belongs to, or None."""
     token = (ApiToken.objects.select_related("user")
-             .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True).first())
+             .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True,
+                     expires_at__gt=timezone.now()).first())
     if token is None or not token.user.is_active:
         return None
+    _note_token_use(token)
     return token.user
+
+
+def _note_token_use(token: ApiToken) -> None:
+    """Last use, to the resolution its owner needs: at most one conditional UPDATE per
+    interval (concurrent requests cannot all write), none on a read-only node, where
+    the token row is replicated and must not be written."""
+    if is_read_only_node():
+        return
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.API_TOKEN_LAST_USED_SECONDS)
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    (ApiToken.objects.filter(pk=token.pk)
+     .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale))
+     .update(last_used_at=now))
 
 
 # --- Two-factor (TOTP, django-otp) ----------------------------------------------------------

@@ -1,7 +1,8 @@
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import services
-from accounts.decorators import mark_recent_auth
+from accounts.decorators import mark_recent_auth, require_recent_auth
 from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
                             UserUpdateForm)
 from accounts.middleware import SESSION_OTP_REQUIRED
@@ -49,7 +50,8 @@ class LoginView(auth_views.LoginView):
 def verify(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = otp_verify(user=request.user, token=form.cleaned_data["token"])
+        device = otp_verify(user=request.user, token=form.cleaned_data["token"],
+                            request=request)
         if device is None:
             form.add_error("token", "That code is not valid. After a wrong code, wait a "
                                     "few seconds before the next try.")
@@ -109,19 +111,21 @@ def profile(request):
 
 @login_required
 @require_POST
+@require_recent_auth  # a token reveals passwords for its whole life: ask like a reveal
 def token_create(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
-            _, raw = services.api_token_create(user=request.user, request=request,
-                                               name=form.cleaned_data["name"])
+            token, raw = services.api_token_create(user=request.user, request=request,
+                                                   **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            response = render(request, "accounts/token_created.html", {"raw_token": raw})
+            response = render(request, "accounts/token_created.html",
+                              {"raw_token": raw, "token": token})
             response["Cache-Control"] = "no-store"
             return response
-    messages.error(request, "Give the token a name.")
+    messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect("accounts:profile")
 
 
@@ -190,3 +194,33 @@ def team_edit(request, pk: int | None = None):
             messages.success(request, "Team saved.")
             return redirect("accounts:user_list")
     return render(request, "vault/form.html", {"form": form, "title": "Team"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_change(user=request.user, request=request,
+                                      new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays valid
+        mark_recent_auth(request)
+        messages.success(request, "Your password is changed.")
+        return redirect("accounts:profile")
+    return render(request, "vault/form.html", {"form": form, "title": "Change your password"})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+@require_recent_auth  # setting someone's password is taking over their account
+def user_password_reset(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_reset(admin=request.user, user=user, request=request,
+                                     new_password=form.cleaned_data["new_password1"])
+        messages.success(request, f"The password of {user.username} is reset; their "
+                                  f"sessions have ended.")
+        return redirect("accounts:user_list")
+    return render(request, "vault/form.html",
+                  {"form": form, "title": f"Reset the password of {user.username}"})

@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.client_address import client_ip as resolved_client_ip
 from audit.integrity import GENESIS_HASH, event_hash, seal_hash
 from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
 from ha.router import ReadOnlyNode, is_read_only_node
@@ -23,7 +24,7 @@ READ_ONLY_ACTIONS = frozenset({Action.LOGIN, Action.LOGOUT, Action.LOGIN_FAILED,
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return resolved_client_ip(request)  # the same address django-axes uses
 
 
 def audit_record(*, action: str, actor: Any = None, actor_name: str = "",

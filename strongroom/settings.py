@@ -70,9 +70,16 @@ AUDIT_SHIPPER_USER = env.str("AUDIT_SHIPPER_USER", default="")
 AUDIT_SHIPPER_PASSWORD = env.str("AUDIT_SHIPPER_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
+# API tokens: lifetime when none is asked for, the longest allowed, and how stale the
+# shown last use may be (it is written at most once per this many seconds).
+API_TOKEN_DEFAULT_DAYS = env_number("STRONGROOM_API_TOKEN_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_number("STRONGROOM_API_TOKEN_MAX_DAYS", 365)
+API_TOKEN_LAST_USED_SECONDS = env_number("STRONGROOM_API_TOKEN_LAST_USED_SECONDS", 300)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("STRONGROOM_API_TOKEN_DAYS must be between 1 and "
+                               "STRONGROOM_API_TOKEN_MAX_DAYS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -166,7 +173,10 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts while locked are refused and audited but do not restart the cool-off.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_number("AXES_PROXY_COUNT", 0)
+# Reverse proxies in front of this node, each appending to X-Forwarded-For; the
+# one client address (lockout and audit alike) is resolved from it.
+CLIENT_PROXY_COUNT = env_number("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Strongroom")

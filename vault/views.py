@@ -186,6 +186,7 @@ def account_reveal(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@require_recent_auth  # the form shows the decrypted notes
 def account_edit(request, pk):
     account, _ = _get_account_for_user(request, pk)
     initial = {"login_name": account.login_name}
