@@ -10,9 +10,11 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from audit.integrity import GENESIS_HASH, event_hash, verify_trail
-from audit.models import AuditEvent, AuditSeal
+from audit.models import AuditEvent, AuditSeal, AuditSealKey, SealWitness
 from audit.services import audit_record, audit_seal
-from vault import services
+from audit.tasks import seal_audit_trail
+from vault import keyring, services
+from vault.rotation import master_key_rotate
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 Action = AuditEvent.Action
@@ -101,3 +103,34 @@ def test_a_deleted_middle_seal_is_reported(alice, root_account):
     _reveals_then_seal(alice, root_account, "three")
     AuditSeal.objects.filter(pk=middle.pk).delete()
     _broken("does not follow the seal before it")
+
+
+def test_a_secondary_witnesses_the_primarys_seals_and_reports_their_truncation(
+        alice, root_account, settings):
+    newest = _reveals_then_seal(alice, root_account, "one", "two")
+    SealWitness.objects.all().delete()  # the secondary's local schema starts empty
+    settings.NODE_ROLE = "secondary"
+    seal_audit_trail()  # its beat task witnesses the seals replication brought
+    assert SealWitness.objects.filter(trail="trail", seal_id=newest.pk).exists()
+    settings.NODE_ROLE = "primary"  # someone truncates the primary; the deletes replicate
+    AuditEvent.objects.filter(id__gte=newest.first_event_id).delete()
+    AuditSeal.objects.filter(pk=newest.pk).delete()
+    settings.NODE_ROLE = "secondary"
+    with pytest.raises(CommandError, match="truncated: seal"):
+        call_command("audit_verify", stdout=StringIO())
+
+
+def test_master_key_rotation_reseals_the_seal_key_and_the_trail_still_verifies(
+        tmp_path, alice, root_account):
+    _reveals_then_seal(alice, root_account, "before rotation")
+    new_path = tmp_path / "new.key"
+    keyring.new_key_file(new_path)
+    new_key = keyring.read_key_file(new_path)
+    master_key_rotate(new_key=new_key)
+    assert AuditSealKey.objects.get().key_id == new_key.key_id
+    keyring._keys.clear()  # a fresh process knows only the new key
+    keyring.install(new_key)
+    root_account.refresh_from_db()
+    _reveals_then_seal(alice, root_account, "after rotation")
+    report = verify_trail()
+    assert report.ok and report.seals_checked == 2 and report.unsealed_events == 0
