@@ -51,3 +51,9 @@ def master_key_loaded() -> None:
         keyring.current_key()
     except keyring.MasterKeyError:
         keyring.start_up()
+
+
+def seal_key_ensure() -> None:
+    """Create the key now (ha_setup: so the snapshot carries it to the new secondary)."""
+    master_key_loaded()
+    seal_key(trail="trail", create=True)

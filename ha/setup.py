@@ -14,7 +14,7 @@ from typing import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from audit.sealkey import seal_key
+from audit.sealkey import seal_key_ensure
 from audit.services import Action, audit_record
 from ha import tls
 from ha.dbconnect import admin_cursor, query_one
@@ -105,7 +105,7 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})
     # In the snapshot, so the secondary can seal its outbox before the first seal replicates.
-    seal_key(trail="outbox", create=True)
+    seal_key_ensure()
     progress("taking a consistent snapshot (the primary keeps serving)")
     snapshot = _snapshot(database)
     gtid = _gtid_of(snapshot)
