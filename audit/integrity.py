@@ -85,7 +85,8 @@ class _SealWalk:
     def run(self) -> str:
         for seal in self.seals.objects.order_by("id").iterator():
             if seal.previous_hash != self.previous:
-                return f"seal {seal.id} does not follow the seal before it (a seal was deleted or edited)"
+                return (f"seal {seal.id} does not follow the seal before it "
+                        f"(a seal was deleted or edited)")
             problem = self._check(seal)
             if problem:
                 return problem
