@@ -1,11 +1,15 @@
-"""Tamper evidence: each event's own content hash, and the chain of seals over them."""
+"""Tamper evidence: each event's own content hash, and the chain of keyed seals over
+them (see SealFields for what a seal covers)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
-from audit.models import AuditEvent, AuditSeal
+from audit import idsets
+from audit.models import AuditEvent, AuditSeal, SealWitness
+from audit.sealkey import seal_key
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("uuid", "occurred_at", "node", "actor", "action", "object_type",
@@ -21,11 +25,15 @@ def event_hash(values: dict) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def seal_hash(previous_hash: str, event_ids_and_hashes: list[tuple[int, str]]) -> str:
-    digest = hashlib.sha256(previous_hash.encode())
-    for event_id, row_hash in event_ids_and_hashes:
-        digest.update(f"|{event_id}:{row_hash}".encode())
-    return digest.hexdigest()
+def seal_mac(*, key: bytes, previous_hash: str, last_event_id: int, pending_ids: str,
+             rows: list[tuple[int, str]]) -> str:
+    """HMAC-SHA-256 of one seal: what it follows, how far it reaches, what it leaves
+    in flight, and every (id, row hash) it covers in id order."""
+    mac = hmac.new(key, f"{previous_hash}|to:{last_event_id}|pending:{pending_ids}".encode(),
+                   hashlib.sha256)
+    for event_id, row_hash in sorted(rows):
+        mac.update(f"|{event_id}:{row_hash}".encode())
+    return mac.hexdigest()
 
 
 @dataclass
@@ -33,6 +41,7 @@ class VerifyReport:
     events_checked: int = 0
     seals_checked: int = 0
     unsealed_events: int = 0
+    late_events: int = 0  # sealed after a later event was: slow transactions, not tampering
     problem: str = ""
 
     @property
@@ -42,39 +51,96 @@ class VerifyReport:
 
 def verify_trail(*, chunk_size: int = 2000, events=AuditEvent, seals=AuditSeal
                  ) -> VerifyReport:
-    """Recompute every event hash and every seal; stop at the first broken link."""
+    """Recompute every event hash and every seal, then compare the newest seal with
+    this node's witness; stop at the first broken link."""
     report = VerifyReport()
+    report.problem = (_check_rows(report, events, chunk_size)
+                      or _SealWalk(report, events, seals).run()
+                      or _check_witness(seals))
+    return report
+
+
+def _check_rows(report: VerifyReport, events, chunk_size: int) -> str:
     last_id = 0
-    while True:
-        chunk = list(events.objects.filter(id__gt=last_id).order_by("id")
-                     .values("id", "row_hash", *HASHED_FIELDS)[:chunk_size])
-        if not chunk:
-            break
+    while chunk := list(events.objects.filter(id__gt=last_id).order_by("id")
+                        .values("id", "row_hash", *HASHED_FIELDS)[:chunk_size]):
         for values in chunk:
             if event_hash(values) != values["row_hash"]:
-                report.problem = (f"audit event {values['id']} does not match its hash: "
-                                  f"its content was edited")
-                return report
+                return f"audit event {values['id']} does not match its hash: its content was edited"
         report.events_checked += len(chunk)
         last_id = chunk[-1]["id"]
+    return ""
 
-    previous = GENESIS_HASH
-    sealed_up_to = 0
-    for seal in seals.objects.order_by("id").iterator():
-        rows = list(events.objects.filter(
-            id__gte=seal.first_event_id, id__lte=seal.last_event_id)
-            .order_by("id").values_list("id", "row_hash"))
-        if seal.previous_hash != previous:
-            report.problem = f"seal {seal.id} does not follow the seal before it"
-            return report
-        if len(rows) != seal.event_count or seal_hash(previous, rows) != seal.seal_hash:
-            report.problem = (
-                f"seal {seal.id} over events {seal.first_event_id}..{seal.last_event_id} "
-                f"is broken: an event in that range was edited, deleted or inserted "
-                f"({len(rows)} events now, {seal.event_count} when sealed)")
-            return report
-        previous = seal.seal_hash
-        sealed_up_to = seal.last_event_id
-        report.seals_checked += 1
-    report.unsealed_events = events.objects.filter(id__gt=sealed_up_to).count()
-    return report
+
+class _SealWalk:
+    """Walks the seals in order, tracking the high-water mark and the ids in flight."""
+
+    def __init__(self, report: VerifyReport, events, seals) -> None:
+        self.report, self.events, self.seals = report, events, seals
+        self.previous, self.high = GENESIS_HASH, 0
+        self.pending: set[int] = set()
+        self.dropped: set[int] = set()  # in flight once, then rolled back: must never appear
+        self.key: bytes | None = None
+
+    def run(self) -> str:
+        for seal in self.seals.objects.order_by("id").iterator():
+            if seal.previous_hash != self.previous:
+                return (f"seal {seal.id} does not follow the seal before it "
+                        f"(a seal was deleted or edited)")
+            problem = self._check(seal)
+            if problem:
+                return problem
+            self.previous, self.high = seal.seal_hash, max(self.high, seal.last_event_id)
+            self.report.seals_checked += 1
+        appeared = self.events.objects.filter(id__in=self.dropped).order_by("id").first()
+        if appeared is not None:
+            return (f"audit event {appeared.id} appeared after the sealer saw its id unused: "
+                    f"it was inserted")
+        self.report.unsealed_events = (self.events.objects.filter(id__gt=self.high).count()
+                                       + self.events.objects.filter(id__in=self.pending).count())
+        return ""
+
+    def _check(self, seal) -> str:
+        if self.key is None:
+            self.key = seal_key(trail=self.seals.TRAIL)
+            if self.key is None:
+                return f"seal {seal.id} exists but this database holds no audit seal key"
+        ids = idsets.decode(seal.event_ids)
+        new_pending = set(idsets.decode(seal.pending_ids))
+        in_range = dict(self.events.objects.filter(id__gt=self.high, id__lte=seal.last_event_id)
+                        .values_list("id", "row_hash"))
+        inserted = sorted(set(in_range) - set(ids) - new_pending)
+        if inserted:
+            return (f"audit event {inserted[0]} was inserted into the range of seal {seal.id}: "
+                    f"it was neither sealed nor in flight when that seal was made")
+        late = [event_id for event_id in ids if event_id <= self.high]
+        found = {**in_range, **dict(self.events.objects.filter(id__in=late)
+                                    .values_list("id", "row_hash"))}
+        rows = [(event_id, found[event_id]) for event_id in ids if event_id in found]
+        mac = seal_mac(key=self.key, previous_hash=self.previous,
+                       last_event_id=seal.last_event_id, pending_ids=seal.pending_ids, rows=rows)
+        if len(rows) != len(ids) or len(ids) != seal.event_count or mac != seal.seal_hash:
+            return self._broken(seal, len(rows))
+        self.report.late_events += len(late)
+        self.dropped |= self.pending - set(late) - new_pending
+        self.pending = new_pending
+        return ""
+
+    @staticmethod
+    def _broken(seal, found: int) -> str:
+        return (f"seal {seal.id} over events {seal.first_event_id}..{seal.last_event_id} "
+                f"is broken: an event it covers was edited, deleted or inserted, or the seal "
+                f"itself was edited ({found} events found, {seal.event_count} when sealed)")
+
+
+def _check_witness(seals) -> str:
+    witness = SealWitness.objects.filter(trail=seals.TRAIL).order_by("-seal_id").first()
+    if witness is None:
+        return ""
+    seal = seals.objects.filter(id=witness.seal_id).first()
+    if seal is None:
+        return (f"the trail was truncated: seal {witness.seal_id}, which this node saw at "
+                f"{witness.witnessed_at:%Y-%m-%d %H:%M:%S} UTC, is gone")
+    if seal.seal_hash != witness.seal_hash:
+        return f"seal {seal.id} is not the seal this node saw with that id: it was replaced"
+    return ""

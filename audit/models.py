@@ -82,11 +82,19 @@ class AuditOutbox(AuditContent):
 
 
 class SealFields(models.Model):
-    """seal_k = H(seal_{k-1} || row hashes of events first..last, in id order)."""
+    """One link of the chain: an HMAC (keyed by AuditSealKey) over the previous seal,
+    the ids still in flight, and the (id, row hash) of every event it covers, in id
+    order. A seal covers the events committed since the last seal up to
+    `last_event_id` (the high-water mark) plus events that committed late: ids an
+    earlier seal listed as `pending_ids` (allocated but not committed when it was
+    made). So a slow transaction is sealed later instead of breaking the chain, and
+    a row that appears in a sealed range without having been pending is an insertion."""
 
     first_event_id = models.BigIntegerField()
     last_event_id = models.BigIntegerField()
     event_count = models.PositiveIntegerField()
+    event_ids = models.TextField(blank=True, default="")  # "1-5,7,9-12"
+    pending_ids = models.TextField(blank=True, default="")
     previous_hash = models.CharField(max_length=64, unique=True)  # the chain cannot fork
     seal_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(auto_now_add=True)
@@ -99,6 +107,35 @@ class SealFields(models.Model):
 class AuditSeal(SealFields):
     """Seals of the canonical trail (replicated)."""
 
+    TRAIL = "trail"  # names its HMAC key and its witness
+
 
 class OutboxSeal(SealFields):
     """Seals of a secondary's outbox (local schema)."""
+
+    TRAIL = "outbox"
+
+
+class AuditSealKey(models.Model):
+    """The random key the seals' HMAC derives from (replicated, so both nodes can
+    verify), sealed by the master key like every other secret; master key rotation
+    re-seals it. Created on first use on the primary; one row, id 1."""
+
+    key_ct = models.BinaryField()
+    key_id = models.CharField(max_length=16, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SealWitness(models.Model):
+    """The newest seal this node has made or seen, per trail (local schema, never
+    replicated, insert-only). Deleting the newest seals and their rows leaves an
+    intact-looking shorter chain; the witness still names the seal that vanished.
+    The other node's witness is the one an attacker on this node cannot reach."""
+
+    trail = models.CharField(max_length=16)
+    seal_id = models.BigIntegerField()
+    seal_hash = models.CharField(max_length=64)
+    witnessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["trail", "seal_id"])]

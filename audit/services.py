@@ -2,17 +2,17 @@
 identities and labels, never passwords or notes."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, router, transaction
+from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.client_address import client_ip as resolved_client_ip
-from audit.integrity import GENESIS_HASH, event_hash, seal_hash
+from audit.integrity import event_hash
 from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
+from audit.sealing import audit_seal, audit_witness  # noqa: F401 - their public home
 from ha.router import ReadOnlyNode, is_read_only_node
 
 Action = AuditEvent.Action
@@ -58,31 +58,3 @@ def this_node_trail() -> tuple[type, type]:
     """(events, seals) this node seals: the canonical trail on a writable node, its
     own outbox on a read-only one (the primary's seals replicate there)."""
     return (AuditOutbox, OutboxSeal) if is_read_only_node() else (AuditEvent, AuditSeal)
-
-
-def audit_seal(*, horizon_seconds: float = 5, max_events: int = 10000, events=AuditEvent,
-               seals=AuditSeal) -> AuditSeal | OutboxSeal | None:
-    """Seal the events recorded since the last seal, older than a short horizon so
-    commits still in flight are not skipped. Two sealers cannot fork the chain:
-    previous_hash is unique, so the loser's insert fails and it simply stops.
-    The same chain guards the canonical trail and a secondary's outbox."""
-    last = seals.objects.order_by("-id").first()
-    previous_hash = last.seal_hash if last else GENESIS_HASH
-    start_after = last.last_event_id if last else 0
-    cutoff = timezone.now() - timedelta(seconds=horizon_seconds)
-    rows = []
-    for event_id, row_hash, recorded_at in (
-            events.objects.filter(id__gt=start_after).order_by("id")
-            .values_list("id", "row_hash", "recorded_at")[:max_events]):
-        if recorded_at > cutoff:
-            break  # never seal past a row that may have neighbours still committing
-        rows.append((event_id, row_hash))
-    if not rows:
-        return None
-    try:
-        with transaction.atomic(using=router.db_for_write(seals)):
-            return seals.objects.create(
-                first_event_id=rows[0][0], last_event_id=rows[-1][0], event_count=len(rows),
-                previous_hash=previous_hash, seal_hash=seal_hash(previous_hash, rows))
-    except IntegrityError:
-        return None

@@ -3,7 +3,8 @@ import logging
 import MySQLdb
 from celery import shared_task
 
-from audit.services import audit_seal, this_node_trail
+from audit.models import AuditSeal
+from audit.services import audit_seal, audit_witness, this_node_trail
 from audit.shipping import audit_outbox_ship
 from ha.router import is_read_only_node
 
@@ -15,6 +16,7 @@ def seal_audit_trail() -> None:
     events, seals = this_node_trail()
     while audit_seal(events=events, seals=seals) is not None:
         pass  # a seal holds at most max_events rows: loop until caught up
+    audit_witness(seals=AuditSeal)  # on a secondary: the primary's seals, as they replicate
 
 
 @shared_task

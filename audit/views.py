@@ -13,6 +13,17 @@ CSV_COLUMNS = ["id", "occurred_at", "node", "actor", "action", "object_type", "o
                "object_repr", "source_ip", "reason", "detail", "row_hash"]
 
 
+# OWASP's rule for CSV injection: a cell a spreadsheet would evaluate as a formula
+# (or that could start one after a tab/CR) is prefixed with a single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -43,7 +54,7 @@ def event_csv(request):
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for values in events.values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
-            yield writer.writerow(values)
+            yield writer.writerow([csv_cell(value) for value in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="strongroom-audit.csv"'

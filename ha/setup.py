@@ -14,6 +14,7 @@ from typing import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from audit.sealkey import seal_key_ensure
 from audit.services import Action, audit_record
 from ha import tls
 from ha.dbconnect import admin_client_options, admin_cursor, query_one
@@ -104,6 +105,8 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
         server_id = query_one(cursor, "SELECT @@server_id")
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})
+    # In the snapshot, so the secondary can seal its outbox before the first seal replicates.
+    seal_key_ensure()
     progress("taking a consistent snapshot (the primary keeps serving)")
     snapshot = _snapshot(database)
     gtid = _gtid_of(snapshot)

@@ -126,6 +126,11 @@ def test_the_outbox_is_chained_so_a_dropped_row_is_detected(client, alice, root_
     from audit.models import OutboxSeal
     from audit.services import audit_seal
 
+    from audit.sealkey import seal_key
+
+    secondary.NODE_ROLE = "primary"  # the primary makes the seal key; the snapshot carries it
+    seal_key(trail="outbox", create=True)
+    secondary.NODE_ROLE = "secondary"
     for reason in ("one", "two", "three"):
         services.password_reveal(user=alice, account=root_account, reason=reason)
     assert audit_seal(horizon_seconds=0, events=AuditOutbox, seals=OutboxSeal) is not None

@@ -7,6 +7,7 @@ from typing import Callable
 
 from django.db import transaction
 
+from audit.models import AuditSealKey
 from audit.services import Action, audit_record
 from accounts.totp import TotpDevice
 from vault import crypto, keyring
@@ -15,7 +16,7 @@ from vault.services import key_check_value
 
 # model -> encrypted fields; the record label is "<model name>:<pk>".
 SEALED_FIELDS = {Account: ("password_ct", "notes_ct"), PasswordVersion: ("password_ct",),
-                 TotpDevice: ("key_ct",)}
+                 TotpDevice: ("key_ct",), AuditSealKey: ("key_ct",)}
 
 
 def rows_to_rotate(new_key: keyring.MasterKey) -> int:

@@ -1,6 +1,9 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_seal, this_node_trail
+from audit.models import AuditSeal
+from audit.services import audit_seal, audit_witness, this_node_trail
+from audit.sealkey import master_key_loaded
+from vault import keyring
 
 
 class Command(BaseCommand):
@@ -12,9 +15,14 @@ class Command(BaseCommand):
                             help="leave events younger than this many seconds unsealed")
 
     def handle(self, *args, horizon: float, **options):
+        try:
+            master_key_loaded()  # the seals' HMAC key is sealed by the master key
+        except keyring.MasterKeyError as exc:
+            raise CommandError(str(exc)) from None
         events, seals = this_node_trail()
         sealed = 0
         while (seal := audit_seal(horizon_seconds=horizon, events=events,
                                   seals=seals)) is not None:
             sealed += seal.event_count
+        audit_witness(seals=AuditSeal)
         self.stdout.write(f"sealed {sealed} events")
