@@ -16,16 +16,18 @@ from ha.sql import NOT_LOGGED, quote_identifier, with_parameters
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")
-# The local outbox is marked delivered, so it stays updatable.
-LOCAL_AUDIT_TABLES = frozenset({"audit_auditoutbox", "audit_outboxseal"})
+# The local outbox is marked delivered, and master key rotation re-encrypts the seal
+# key in place, so these stay updatable; the trail and its seals never change.
+UPDATABLE_AUDIT_TABLES = frozenset({"audit_auditoutbox", "audit_outboxseal",
+                                    "audit_auditsealkey"})
 # mysql.db / mysql.tables_priv spellings that differ from the GRANT keyword.
 PRIVILEGE_NAMES = {"CREATE TMP TABLE": "CREATE TEMPORARY TABLES", "GRANT": "GRANT OPTION",
                    "DELETE VERSIONING ROWS": "DELETE HISTORY"}
 
 
 def is_append_only(table: str) -> bool:
-    """Every audit table of the replicated schema (trail, seals, keys, any new one)."""
-    return table.startswith("audit_") and table not in LOCAL_AUDIT_TABLES
+    """Every audit table of the replicated schema (trail, seals, any new one)."""
+    return table.startswith("audit_") and table not in UPDATABLE_AUDIT_TABLES
 
 
 def wanted_table_grants(*, tables: list[str]) -> dict[str, tuple[str, ...]]:

@@ -53,13 +53,15 @@ def test_the_password_hash_is_the_one_the_server_computes(server):
                                                           (password,))[0][0]
 
 
-def test_every_audit_table_but_the_local_outbox_is_append_only():
+def test_every_audit_table_but_the_outbox_and_the_seal_key_is_append_only():
     grants = wanted_table_grants(tables=["audit_auditevent", "audit_auditseal",
                                          "audit_sealedkey", "audit_auditoutbox",
-                                         "audit_outboxseal", "vault_account"])
+                                         "audit_outboxseal", "audit_auditsealkey",
+                                         "vault_account"])
     assert grants["audit_auditevent"] == grants["audit_auditseal"] == APPEND_ONLY
     assert grants["audit_sealedkey"] == APPEND_ONLY  # a new audit table is covered
     assert grants["audit_auditoutbox"] == grants["audit_outboxseal"] == READ_WRITE
+    assert grants["audit_auditsealkey"] == READ_WRITE  # rotation re-encrypts it
     assert grants["vault_account"] == READ_WRITE
 
 
