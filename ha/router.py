@@ -9,8 +9,7 @@ from django.conf import settings
 # What a node must write even when read-only: sessions, lockout bookkeeping, the
 # secondary's audit outbox and one-time-code replay state, this node's HA status.
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
-LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "accounts.otplocalstate",
-                          "ha.statustransition", "ha.nodestatus"})
+LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "accounts.otplocalstate"})
 
 
 class ReadOnlyNode(Exception):
