@@ -60,7 +60,7 @@ def test_a_file_that_is_not_a_key_refuses_start_up(tmp_path):
     assert "not a Strongroom master key file" in refusal_line(start_web_process(path))
 
 
-@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
 def test_a_wrong_key_refuses_start_up_of_a_real_process(tmp_path, master_key_path):
     start_up(master_key_path)  # enrols the test key's check value
     wrong = tmp_path / "wrong.key"
