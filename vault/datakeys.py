@@ -101,18 +101,27 @@ def data_key(key_id: str) -> keyring.DataKey:
     return found
 
 
-def current_data_key() -> keyring.DataKey:
-    """The data key to seal with now. Share-locked until the writer's transaction
-    ends, so a rotation cannot switch keys between this read and the write."""
+def _current_id(mode: str) -> str | None:
     alias = router.db_for_write(DataKey)
     table = connections[alias].ops.quote_name(DataKey._meta.db_table)
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {table} WHERE is_current LOCK IN SHARE MODE")
+        cursor.execute(f"SELECT id FROM {table} WHERE is_current {mode}")
         row = cursor.fetchone()
-        if row is None:  # a database nobody has enrolled yet
-            unlock(master=keyring.master_key(), writable=True)
-            cursor.execute(f"SELECT id FROM {table} WHERE is_current LOCK IN SHARE MODE")
-            row = cursor.fetchone()
-    if row is None:
+    return row[0] if row else None
+
+
+def lock_current_for_update() -> None:
+    """Make writers wait (see current_data_key) until this transaction ends."""
+    _current_id("FOR UPDATE")
+
+
+def current_data_key() -> keyring.DataKey:
+    """The data key to seal with now. Share-locked until the writer's transaction
+    ends, so a rotation cannot switch keys between this read and the write."""
+    key_id = _current_id("LOCK IN SHARE MODE")
+    if key_id is None:  # a database nobody has enrolled yet
+        unlock(master=keyring.master_key(), writable=True)
+        key_id = _current_id("LOCK IN SHARE MODE")
+    if key_id is None:
         raise keyring.MasterKeyError("this database has no current data key")
-    return data_key(row[0])
+    return data_key(key_id)

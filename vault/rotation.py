@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from audit.services import Action, audit_record
 from vault import datakeys, keyring, sealing
 from vault.models import DataKey, DataKeyWrap, RetiredMasterKey
 
 Progress = Callable[[int, int], None]
+DEADLOCK_RETRIES = 5
 
 
 class RotationError(Exception):
@@ -33,6 +34,7 @@ class RotationError(Exception):
 def rotation_begin(*, new_key: keyring.MasterKey) -> keyring.DataKey:
     """Make (or, on a rerun, find) the rotation's data key; returns it."""
     old_key = keyring.master_key()
+    datakeys.lock_current_for_update()  # first, through the path writers lock it by
     keys = list(DataKey.objects.select_for_update().order_by("created_at"))
     current = next((k for k in keys if k.is_current), None)
     if current is not None and current.rotating_to == new_key.key_id:
@@ -75,16 +77,32 @@ def reseal_all(*, batch_size: int = 500, on_progress: Progress = lambda done, to
             return done
 
 
-@transaction.atomic
 def _reseal_batch(model, fields: tuple[str, ...], batch_size: int) -> int:
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            return _reseal_batch_once(model, fields, batch_size)
+        except OperationalError as exc:
+            # The database chose this batch as a deadlock victim: nothing was written.
+            if exc.args[0] not in (1205, 1213) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    return 0
+
+
+@transaction.atomic
+def _reseal_batch_once(model, fields: tuple[str, ...], batch_size: int) -> int:
     current = sealing.current_data_key()
-    rows = list(model.objects.select_for_update().exclude(key_id=current.key_id)
-                .order_by("pk")[:batch_size])
+    # Pick rows without locking, then lock them by primary key, in the order writers
+    # lock an account (row, then its key_id index entry): locking through the key_id
+    # index would take the two in the opposite order and deadlock with a writer.
+    pks = list(model.objects.exclude(key_id=current.key_id).order_by("pk")
+               .values_list("pk", flat=True)[:batch_size])
+    rows = [row for row in model.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+            if row.key_id != current.key_id]
     for row in rows:
         values = {field: sealing.open_field(row, field) for field in fields}
         sealing.seal_row(row, values, key=current)
     model.objects.bulk_update(rows, [*(f"{field}_ct" for field in fields), "key_id"])
-    return len(rows)
+    return len(pks)
 
 
 def rotation_finish(*, batch_size: int = 500,
@@ -100,7 +118,8 @@ def rotation_finish(*, batch_size: int = 500,
     while True:
         done += reseal_all(batch_size=batch_size, on_progress=on_progress)
         with transaction.atomic():
-            keys = list(DataKey.objects.select_for_update())  # writers wait from here
+            datakeys.lock_current_for_update()  # writers wait from here
+            keys = list(DataKey.objects.select_for_update())
             if stale_values():
                 continue  # a writer sealed under an older key meanwhile: another pass
             _retire_all_but(master, keys=keys, values=done)
