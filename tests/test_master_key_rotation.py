@@ -182,3 +182,22 @@ def test_a_vault_from_before_data_keys_opens_and_rotates_its_values_away(
 
     start_up(new_key_path)
     assert account_password(Account.objects.get(pk=account.pk)) == "legacy-pw"
+
+
+def test_a_second_rotation_to_another_key_is_refused_until_the_first_is_finished(
+        vault_in_use, new_key_path, tmp_path):
+    from django.core.management.base import CommandError
+
+    call_command("master_key_rotate", str(new_key_path), stdout=StringIO())
+    other = tmp_path / "other.key"
+    keyring.new_key_file(other)
+    with pytest.raises(CommandError, match="is not finished"):
+        call_command("master_key_rotate", str(other), stdout=StringIO())
+
+
+def test_the_rotation_runs_on_the_primary_only(settings, new_key_path):
+    from django.core.management.base import CommandError
+
+    settings.NODE_ROLE = "secondary"
+    with pytest.raises(CommandError, match="on the primary"):
+        call_command("master_key_rotate", str(new_key_path), stdout=StringIO())

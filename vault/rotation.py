@@ -39,6 +39,10 @@ def rotation_begin(*, new_key: keyring.MasterKey) -> keyring.DataKey:
     current = next((k for k in keys if k.is_current), None)
     if current is not None and current.rotating_to == new_key.key_id:
         return datakeys.data_key(current.id)  # a rerun: the rotation already began
+    if current is not None and current.rotating_to:
+        # Its key could not open a data key made now: finish that rotation first.
+        raise RotationError(f"a rotation to master key {current.rotating_to} is not finished: "
+                            f"rerun it with that key file, or finish it (--finish)")
     if new_key.key_id == old_key.key_id:
         raise RotationError(f"the new key (id {new_key.key_id}) is already the configured "
                             f"master key: give a key made with master_key_create")

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ha.router import is_read_only_node
 from vault import keyring
 from vault.rotation import RotationError, master_key_rotate, rotation_finish
 from vault.startup import start_up
@@ -24,6 +25,9 @@ class Command(BaseCommand):
                **options):
         if finish == (new_key_path is not None):
             raise CommandError("give either NEW_KEY_FILE (phase 1) or --finish (phase 2)")
+        if is_read_only_node():
+            raise CommandError("run master_key_rotate on the primary: this node is a "
+                               "read-only secondary (it follows through replication)")
         try:
             start_up()
             if finish:
