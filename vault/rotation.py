@@ -138,6 +138,7 @@ def _retire_all_but(master: keyring.MasterKey, *, keys: list[DataKey], values: i
     DataKey.objects.filter(is_current=True).update(rotating_to="")
     for key_id in retired:
         RetiredMasterKey.objects.get_or_create(key_id=key_id)
+    RetiredMasterKey.objects.filter(key_id=master.key_id).delete()  # rotated back to it
     audit_record(action=Action.KEY_ROTATE, actor_name="system",
                  detail={"phase": "finish", "new_key_id": master.key_id,
                          "retired_key_ids": sorted(retired), "values": values})
