@@ -12,7 +12,7 @@ from django.db import models
 from django_otp.models import Device, ThrottlingMixin
 from django_otp.oath import TOTP
 
-from vault import crypto, keyring
+from vault import sealing
 
 SEED_BYTES = 20
 
@@ -34,15 +34,11 @@ class TotpDevice(ThrottlingMixin, Device):
         verbose_name = "TOTP device"
 
     def seal_new_seed(self) -> None:
-        key = keyring.current_key()
-        self.key_id = key.key_id
-        self.key_ct = crypto.encrypt(os.urandom(SEED_BYTES).hex(), key=key,
-                                     record=f"totpdevice:{self.pk}", field="key")
+        sealing.seal_row(self, {"key": os.urandom(SEED_BYTES).hex()})
 
     @property
     def bin_key(self) -> bytes:
-        return bytes.fromhex(crypto.decrypt(self.key_ct, key=keyring.key_by_id(self.key_id),
-                                            record=f"totpdevice:{self.pk}", field="key"))
+        return bytes.fromhex(sealing.open_field(self, "key"))
 
     def totp(self) -> TOTP:
         totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)

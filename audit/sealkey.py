@@ -10,24 +10,21 @@ import os
 from django.db import IntegrityError, router, transaction
 
 from audit.models import AuditSealKey
-from vault import crypto, keyring
+from vault import sealing, startup
 
 KEY_ROW_ID = 1
 
 
 def _open(row: AuditSealKey) -> bytes:
-    """The only place this module touches the master key's helpers."""
-    return bytes.fromhex(crypto.decrypt(bytes(row.key_ct), key=keyring.key_by_id(row.key_id),
-                                        record=f"auditsealkey:{row.pk}", field="key"))
+    return bytes.fromhex(sealing.open_field(row, "key"))
 
 
 def _create() -> None:
-    key = keyring.current_key()
-    ciphertext = crypto.encrypt(os.urandom(32).hex(), key=key,
-                                record=f"auditsealkey:{KEY_ROW_ID}", field="key")
+    row = AuditSealKey(id=KEY_ROW_ID)
     try:
         with transaction.atomic(using=router.db_for_write(AuditSealKey)):
-            AuditSealKey.objects.create(id=KEY_ROW_ID, key_ct=ciphertext, key_id=key.key_id)
+            sealing.seal_row(row, {"key": os.urandom(32).hex()})
+            row.save(force_insert=True)
     except IntegrityError:
         pass  # another sealer created it first: use theirs
 
@@ -45,15 +42,7 @@ def seal_key(*, trail: str, create: bool = False) -> bytes | None:
                     hashlib.sha256).digest()
 
 
-def master_key_loaded() -> None:
-    """Commands run outside the web and worker processes, which load the key at start."""
-    try:
-        keyring.current_key()
-    except keyring.MasterKeyError:
-        keyring.start_up()
-
-
 def seal_key_ensure() -> None:
     """Create the key now (ha_setup: so the snapshot carries it to the new secondary)."""
-    master_key_loaded()
+    startup.master_key_loaded()
     seal_key(trail="trail", create=True)

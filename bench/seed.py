@@ -16,11 +16,11 @@ def seed(*, accounts: int, owner: str, per_resource: int = 10, batch: int = 1000
     from django.utils import timezone
 
     from audit.services import Action, audit_record
-    from vault import keyring
     from vault.models import Account, Resource
     from vault.services import _seal_account
+    from vault.startup import start_up
 
-    keyring.start_up()
+    start_up()
     user = get_user_model().objects.get(username=owner)
     started = time.monotonic()
     run = f"{int(time.time())}"

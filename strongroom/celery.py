@@ -13,6 +13,6 @@ app.autodiscover_tasks()
 @worker_init.connect
 def load_master_key(**_kwargs) -> None:
     # A worker decrypts nothing without the key; refuse to start like the web does.
-    from vault.keyring import start_up_or_exit
+    from vault.startup import start_up_or_exit
 
     start_up_or_exit()

@@ -8,6 +8,6 @@ application = get_wsgi_application()
 
 # The master key is read once, here, before the first request; after this the
 # key file may be removed or its device taken offline.
-from vault.keyring import start_up_or_exit  # noqa: E402
+from vault.startup import start_up_or_exit  # noqa: E402
 
 start_up_or_exit()

@@ -14,7 +14,9 @@ from audit.models import AuditEvent, AuditSeal, AuditSealKey, SealWitness
 from audit.services import audit_record, audit_seal
 from audit.tasks import seal_audit_trail
 from vault import keyring, services
-from vault.rotation import master_key_rotate
+from vault.models import DataKey
+from vault.rotation import master_key_rotate, rotation_finish
+from vault.startup import start_up
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 Action = AuditEvent.Action
@@ -127,9 +129,9 @@ def test_master_key_rotation_reseals_the_seal_key_and_the_trail_still_verifies(
     keyring.new_key_file(new_path)
     new_key = keyring.read_key_file(new_path)
     master_key_rotate(new_key=new_key)
-    assert AuditSealKey.objects.get().key_id == new_key.key_id
-    keyring._keys.clear()  # a fresh process knows only the new key
-    keyring.install(new_key)
+    assert AuditSealKey.objects.get().key_id == DataKey.objects.get(is_current=True).id
+    start_up(new_path)  # a fresh process knows only the new key
+    rotation_finish()
     root_account.refresh_from_db()
     _reveals_then_seal(alice, root_account, "after rotation")
     report = verify_trail()

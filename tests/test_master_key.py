@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from vault import keyring
-from vault.models import Account, KeyCheck
-from vault.services import account_password, password_reveal
+from vault.services import password_reveal
+from vault.startup import start_up
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 ROOT = Path(settings.BASE_DIR)
@@ -60,9 +60,9 @@ def test_a_file_that_is_not_a_key_refuses_start_up(tmp_path):
     assert "not a Strongroom master key file" in refusal_line(start_web_process(path))
 
 
-@pytest.mark.django_db(transaction=True, databases="__all__")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
 def test_a_wrong_key_refuses_start_up_of_a_real_process(tmp_path, master_key_path):
-    keyring.start_up(master_key_path)  # enrols the test key's check value
+    start_up(master_key_path)  # enrols the test key's check value
     wrong = tmp_path / "wrong.key"
     keyring.new_key_file(wrong)
     test_db = settings.DATABASES["default"]["NAME"]
@@ -72,12 +72,12 @@ def test_a_wrong_key_refuses_start_up_of_a_real_process(tmp_path, master_key_pat
 
 def test_the_key_never_appears_in_the_refusal(tmp_path, master_key_path):
     material = master_key_path.read_text().strip().split(":", 1)[1]
-    keyring.start_up(master_key_path)
+    start_up(master_key_path)
     wrong = tmp_path / "wrong.key"
     keyring.new_key_file(wrong)
     with pytest.raises(keyring.MasterKeyError) as error:
-        keyring.start_up(wrong)
-    assert material not in str(error.value) and material not in repr(keyring.current_key())
+        start_up(wrong)
+    assert material not in str(error.value) and material not in repr(keyring.read_key_file(master_key_path))
 
 
 def test_deleting_the_key_file_after_start_keeps_reveals_working(tmp_path, alice, server):
@@ -85,7 +85,7 @@ def test_deleting_the_key_file_after_start_keeps_reveals_working(tmp_path, alice
 
     path = tmp_path / "master.key"
     keyring.new_key_file(path)
-    keyring.start_up(path)
+    start_up(path)
     account = account_create(user=alice, resource=server, login_name="sa", password="pw-1")
     path.unlink()
     assert password_reveal(user=alice, account=account) == "pw-1"
@@ -99,45 +99,3 @@ def test_master_key_create_writes_a_0400_file_and_refuses_to_overwrite(tmp_path)
     assert "Wrote master key" in out.getvalue()
     with pytest.raises(CommandError, match="refusing to overwrite"):
         call_command("master_key_create", str(path), stdout=StringIO())
-
-
-def test_rotation_reencrypts_every_value_and_the_new_key_starts_up(
-        tmp_path, master_key_path, alice, root_account, settings):
-    from vault.services import password_change
-
-    from accounts.services import totp_device_start
-
-    keyring.start_up(master_key_path)
-    password_change(user=alice, account=root_account, new_password="second-pw")
-    seed = totp_device_start(user=alice).bin_key
-    new_path = tmp_path / "new.key"
-    keyring.new_key_file(new_path)
-    settings.MASTER_KEY_FILE = master_key_path
-    out = StringIO()
-    call_command("master_key_rotate", str(new_path), "--batch-size", "1", stdout=out)
-    new_key = keyring.read_key_file(new_path)
-    assert "Re-encrypted 3 values" in out.getvalue() and "[####" in out.getvalue()
-    assert set(Account.objects.values_list("key_id", flat=True)) == {new_key.key_id}
-    assert list(KeyCheck.objects.values_list("key_id", flat=True)) == [new_key.key_id]
-    keyring._keys.clear()  # a fresh process knows only the configured key
-    keyring.start_up(new_path)
-    account = Account.objects.get(pk=root_account.pk)
-    assert account_password(account) == "second-pw"
-    from accounts.models import TotpDevice
-    from vault.services import version_password
-    assert version_password(account.history.get()) == "s3cr3t-Root-pw!"
-    assert TotpDevice.objects.get(user=alice).bin_key == seed
-    with pytest.raises(keyring.MasterKeyError):
-        keyring.start_up(master_key_path)  # the old key is no longer this database's
-
-
-def test_start_up_refuses_while_a_rotation_is_unfinished(tmp_path, master_key_path,
-                                                         root_account):
-    keyring.start_up(master_key_path)
-    new_path = tmp_path / "new.key"
-    keyring.new_key_file(new_path)
-    new_key = keyring.read_key_file(new_path)
-    KeyCheck.objects.create(key_id=new_key.key_id, check_ct=b"x" * 40)
-    Account.objects.filter(pk=root_account.pk).update(key_id=new_key.key_id)
-    with pytest.raises(keyring.MasterKeyError, match="finish `manage.py master_key_rotate`"):
-        keyring.start_up(master_key_path)

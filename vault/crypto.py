@@ -1,16 +1,21 @@
 """AES-256-GCM for values at rest: random 96-bit nonce per value, the record's
 identity (model, primary key, field, key id) bound as associated data, so a
-ciphertext copied to another row or field fails to decrypt."""
+ciphertext copied to another row or field fails to decrypt. Pure functions: the
+key comes from the caller (vault.sealing picks it)."""
 from __future__ import annotations
 
 import os
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from vault.keyring import MasterKey
-
 NONCE_BYTES = 12
+
+
+class SealingKey(Protocol):
+    key_id: str
+    material: bytes
 
 
 class DecryptionError(Exception):
@@ -21,13 +26,13 @@ def associated_data(*, record: str, field: str, key_id: str) -> bytes:
     return f"strongroom|{record}|{field}|{key_id}".encode()
 
 
-def encrypt(plaintext: str, *, key: MasterKey, record: str, field: str) -> bytes:
+def encrypt(plaintext: str, *, key: SealingKey, record: str, field: str) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     aad = associated_data(record=record, field=field, key_id=key.key_id)
     return nonce + AESGCM(key.material).encrypt(nonce, plaintext.encode(), aad)
 
 
-def decrypt(blob: bytes, *, key: MasterKey, record: str, field: str) -> str:
+def decrypt(blob: bytes, *, key: SealingKey, record: str, field: str) -> str:
     aad = associated_data(record=record, field=field, key_id=key.key_id)
     nonce, ciphertext = bytes(blob[:NONCE_BYTES]), bytes(blob[NONCE_BYTES:])
     try:

@@ -1,8 +1,12 @@
-"""The master key: read once from its file at process start, then kept only in memory.
+"""The keys a process holds in memory; no Django here, no database.
 
-The key file holds one line, `strongroom-key-v1:<base64url of 32 bytes>`. A key is
-known by its id (a hash of the key, safe to store); every encrypted row records the
-id of the key it was sealed with, which is what makes rotation resumable.
+The master key is read once from its file at process start. Values are not sealed
+with it directly: they are sealed with data keys (DEKs), which the database stores
+wrapped (AES-GCM) by one or more master keys. A process unwraps the data keys its
+master key opens and keeps them here. A key is known by its id (safe to store);
+every sealed row records the id of the data key it was sealed with.
+
+The key file holds one line, `strongroom-key-v1:<base64url of 32 bytes>`.
 """
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ import base64
 import hashlib
 import os
 import stat
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_FILE_PREFIX = "strongroom-key-v1:"
+NONCE_BYTES = 12
 
 
 class MasterKeyError(Exception):
@@ -35,8 +40,28 @@ class MasterKey:
         return f"MasterKey(key_id={self.key_id})"
 
 
-_keys: dict[str, MasterKey] = {}
-_current_id: str | None = None
+@dataclass(frozen=True, repr=False)
+class DataKey:
+    """A key values are sealed with. A legacy value sealed directly under a master
+    key opens with a DataKey whose id is that master key's id."""
+
+    key_id: str
+    material: bytes
+
+    @classmethod
+    def new(cls) -> DataKey:
+        return cls(key_id=os.urandom(8).hex(), material=os.urandom(32))
+
+    @classmethod
+    def of_master(cls, master: MasterKey) -> DataKey:
+        return cls(key_id=master.key_id, material=master.material)
+
+    def __repr__(self) -> str:
+        return f"DataKey(key_id={self.key_id})"
+
+
+_master: MasterKey | None = None
+_data_keys: dict[str, DataKey] = {}
 
 
 def new_key_file(path: Path) -> MasterKey:
@@ -82,43 +107,55 @@ def read_key_file(path: Path) -> MasterKey:
     return MasterKey(material)
 
 
-def install(key: MasterKey, *, current: bool = True) -> None:
-    global _current_id
-    _keys[key.key_id] = key
-    if current:
-        _current_id = key.key_id
+# --- Wrapping data keys --------------------------------------------------------------
+
+def _wrap_aad(data_key_id: str, master_key_id: str) -> bytes:
+    return f"strongroom|datakey|{data_key_id}|{master_key_id}".encode()
 
 
-def current_key() -> MasterKey:
-    if _current_id is None:
+def wrap(data_key: DataKey, *, master: MasterKey) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    aad = _wrap_aad(data_key.key_id, master.key_id)
+    return nonce + AESGCM(master.material).encrypt(nonce, data_key.material, aad)
+
+
+def unwrap(wrapped: bytes, *, data_key_id: str, master: MasterKey) -> DataKey:
+    wrapped = bytes(wrapped)
+    try:
+        material = AESGCM(master.material).decrypt(
+            wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_aad(data_key_id, master.key_id))
+    except (InvalidTag, ValueError):
+        raise MasterKeyError(f"the master key (id {master.key_id}) failed to open data key "
+                             f"{data_key_id}: the stored wrap is damaged") from None
+    return DataKey(key_id=data_key_id, material=material)
+
+
+# --- What this process holds -----------------------------------------------------------
+
+def install(master: MasterKey) -> None:
+    """Hold `master` as this process's master key (data keys come from the database)."""
+    global _master
+    if _master is not None and _master.key_id != master.key_id:
+        _data_keys.clear()
+    _master = master
+
+
+def master_key() -> MasterKey:
+    if _master is None:
         raise MasterKeyError("the master key is not loaded in this process")
-    return _keys[_current_id]
+    return _master
 
 
-def key_by_id(key_id: str) -> MasterKey:
-    try:
-        return _keys[key_id]
-    except KeyError:
-        raise MasterKeyError(f"no master key with id {key_id} is loaded") from None
+def remember(data_key: DataKey) -> None:
+    _data_keys[data_key.key_id] = data_key
 
 
-def start_up(path: Path | None = None, *, rotating: bool = False) -> MasterKey:
-    """Load the configured key and prove it is this database's key."""
-    from vault.services import key_check_verify_or_enrol
-
-    key = read_key_file(Path(path or settings.MASTER_KEY_FILE))
-    key_check_verify_or_enrol(key=key, rotating=rotating)
-    install(key)
-    return key
+def held(key_id: str) -> DataKey | None:
+    return _data_keys.get(key_id)
 
 
-def start_up_or_exit() -> None:
-    from django.db import DatabaseError
-
-    try:
-        start_up()
-    except MasterKeyError as exc:
-        sys.exit(f"strongroom: refusing to start: {exc}")
-    except DatabaseError as exc:
-        sys.exit(f"strongroom: refusing to start: cannot check the master key "
-                 f"against the database ({exc.__class__.__name__}: {exc.args[-1]})")
+def forget_all() -> None:
+    """A fresh process: no master key, no data keys."""
+    global _master
+    _master = None
+    _data_keys.clear()

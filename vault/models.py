@@ -133,9 +133,42 @@ class AccountShare(models.Model):
 
 
 class KeyCheck(models.Model):
-    """A known value sealed with each master key: proves at start-up that the
-    configured key is this database's key, without storing the key."""
+    """Legacy (before data keys): a known value sealed with the master key. Start-up
+    converts it into data keys once, then deletes it."""
 
     key_id = models.CharField(max_length=16, primary_key=True)
     check_ct = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class DataKey(models.Model):
+    """A key values are sealed with; stored only wrapped by master keys (DataKeyWrap).
+    Exactly one is current: writers seal with it. A rotation leaves the others
+    retired until every value is re-sealed."""
+
+    id = models.CharField(max_length=16, primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # True or NULL: the unique index lets only one row be current.
+    is_current = models.BooleanField(null=True, unique=True)
+    # The master key an unfinished rotation moves to (empty when none is running).
+    rotating_to = models.CharField(max_length=16, blank=True)
+
+
+class DataKeyWrap(models.Model):
+    """A data key sealed (AES-GCM) by one master key; a master key with no wrap is
+    not this database's key."""
+
+    data_key = models.ForeignKey(DataKey, on_delete=models.CASCADE, related_name="wraps")
+    master_key_id = models.CharField(max_length=16, db_index=True)
+    wrapped = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["data_key", "master_key_id"],
+                                               name="datakeywrap_one_per_master_key")]
+
+
+class RetiredMasterKey(models.Model):
+    """A master key a finished rotation retired: start-up with it names the reason."""
+
+    key_id = models.CharField(max_length=16, primary_key=True)
+    retired_at = models.DateTimeField(auto_now_add=True)

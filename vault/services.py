@@ -7,57 +7,23 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import Action, audit_record
-from vault import crypto, keyring, limits, passwords
-from vault.models import (Account, AccountShare, KeyCheck, PasswordPolicy, PasswordVersion,
-                          Permission, Resource, ResourceShare)
+from vault import datakeys, keyring, limits, passwords, sealing
+from vault.models import (Account, AccountShare, PasswordPolicy, PasswordVersion, Permission,
+                          Resource, ResourceShare)
 from vault.selectors import account_permission, resource_permission
-
-KEY_CHECK_PLAINTEXT = "strongroom key check"
-
-
-# --- Master key -------------------------------------------------------------------
-
-def key_check_verify_or_enrol(*, key: keyring.MasterKey, rotating: bool = False) -> None:
-    """Raise MasterKeyError unless `key` is the key this database's values use
-    (during a rotation, values may also be under the new key)."""
-    check = KeyCheck.objects.filter(key_id=key.key_id).first()
-    if check is None:
-        if KeyCheck.objects.exists():
-            raise keyring.MasterKeyError(
-                f"the configured master key (id {key.key_id}) is not this database's key")
-        KeyCheck.objects.create(key_id=key.key_id, check_ct=key_check_value(key))
-        return
-    try:
-        crypto.decrypt(check.check_ct, key=key, record="keycheck", field=key.key_id)
-    except crypto.DecryptionError:
-        raise keyring.MasterKeyError("the master key failed its check value") from None
-    if rotating:
-        return
-    from vault.rotation import SEALED_FIELDS
-
-    stale = sum(model.objects.exclude(key_id=key.key_id).count() for model in SEALED_FIELDS)
-    if stale:
-        raise keyring.MasterKeyError(
-            f"{stale} values are still sealed with an older master key: "
-            f"finish `manage.py master_key_rotate` first")
-
-
-def key_check_value(key: keyring.MasterKey) -> bytes:
-    return crypto.encrypt(KEY_CHECK_PLAINTEXT, key=key, record="keycheck", field=key.key_id)
-
 
 # --- Sealing values ------------------------------------------------------------------
 
-def _seal(value: str, *, record: str, field: str, key: keyring.MasterKey | None = None) -> bytes:
-    return crypto.encrypt(value, key=key or keyring.current_key(), record=record, field=field)
+def _seal(value: str, *, record: str, field: str, key: keyring.DataKey | None = None) -> bytes:
+    return sealing.seal(value, record=record, field=field, key=key)[1]
 
 
 def _open(blob: bytes, *, key_id: str, record: str, field: str) -> str:
-    return crypto.decrypt(blob, key=keyring.key_by_id(key_id), record=record, field=field)
+    return sealing.open_value(blob, key_id=key_id, record=record, field=field)
 
 
 def _seal_account(account: Account, *, password: str, notes: str) -> None:
-    key = keyring.current_key()
+    key = sealing.current_data_key()
     record = f"account:{account.pk}"
     account.key_id = key.key_id
     account.password_ct = _seal(password, record=record, field="password", key=key)
@@ -213,8 +179,7 @@ def account_update(*, user, account: Account, login_name: str, notes: str,
         changed.append("login_name")
     if notes != account_notes(account):
         # Under the row's own key, so password and notes stay under one key_id.
-        account.notes_ct = crypto.encrypt(notes, key=keyring.key_by_id(account.key_id),
-                                          record=f"account:{account.pk}", field="notes")
+        sealing.seal_row(account, {"notes": notes}, key=datakeys.data_key(account.key_id))
         changed.append("notes_ct")
     if changed:
         account.save(update_fields=changed)
@@ -233,7 +198,7 @@ def password_change(*, user, account: Account, new_password: str,
     now = timezone.now()
     version = PasswordVersion(account=account, set_at=account.password_changed_at,
                               replaced_at=now, replaced_by=user)
-    key = keyring.current_key()
+    key = sealing.current_data_key()
     version.key_id = key.key_id
     version.password_ct = _seal(account_password(account), record=f"passwordversion:{version.pk}",
                                 field="password", key=key)

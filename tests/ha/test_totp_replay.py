@@ -16,8 +16,8 @@ ENROL = """
 from django.contrib.auth.models import Group, User
 from accounts.roles import PASSWORD_USER
 from accounts.services import totp_device_start
-from vault import keyring
-keyring.start_up()  # as the web and worker processes do: the seed is sealed
+from vault.startup import start_up
+start_up()  # as the web and worker processes do: the seed is sealed
 user = User.objects.create_user({name!r}, password={password!r})
 user.groups.add(Group.objects.get(name=PASSWORD_USER))
 device = totp_device_start(user=user)

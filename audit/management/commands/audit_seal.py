@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditSeal
 from audit.services import audit_seal, audit_witness, this_node_trail
-from audit.sealkey import master_key_loaded
+from vault.startup import master_key_loaded
 from vault import keyring
 
 

@@ -4,7 +4,7 @@ from audit.integrity import verify_trail
 from audit.models import AuditOutbox, AuditSeal, OutboxSeal
 from audit.services import audit_witness
 from ha.router import is_read_only_node
-from audit.sealkey import master_key_loaded
+from vault.startup import master_key_loaded
 from vault import keyring
 
 
