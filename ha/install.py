@@ -20,6 +20,7 @@ from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
 from ha.replica import ReplicaState, change_master, wait_until_connected
 from ha.sql import NOT_LOGGED, quote_identifier
+from strongroom.envfile import parse_env
 from vault import keyring
 
 GTID_STATEMENT = re.compile(rb"^SET GLOBAL gtid_slave_pos\s*=\s*'[^']*';?\s*$", re.MULTILINE)
@@ -76,8 +77,7 @@ def pack_install(*, path: Path, force_host: bool = False,
     # The second layer of read-only: the app may read the replicated schema, write
     # only its local one.
     app_grants_apply(role="secondary")
-    node_settings = dict(line.split("=", 1) for line in
-                         pack.files["secondary.env"].decode().splitlines() if "=" in line)
+    node_settings = parse_env(pack.files["secondary.env"].decode())
     node_settings["AUDIT_SHIPPER_PASSWORD_FILE"] = str(ha_dir / "audit_shipper_password")
     write_ha_env(node_settings, replace=True)
     call_command("migrate", database="local", verbosity=0)

@@ -6,24 +6,22 @@ from pathlib import Path
 
 from django.conf import settings
 
+from strongroom.envfile import format_env, read_env_file
+
 
 def ha_env_path() -> Path:
     return settings.HA_DIR / "ha.env"
 
 
 def read_ha_env() -> dict[str, str]:
-    path = ha_env_path()
-    if not path.exists():
-        return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {key.strip(): value.strip() for key, value in pairs}
+    return read_env_file(ha_env_path())
 
 
 def write_ha_env(values: dict[str, str], *, replace: bool = False) -> None:
     """Merge `values` into ha.env (or replace it); takes effect when processes restart."""
     current = {} if replace else read_ha_env()
     current.update(values)
-    write_private(ha_env_path(), "".join(f"{k}={v}\n" for k, v in sorted(current.items())))
+    write_private(ha_env_path(), format_env(dict(sorted(current.items()))))
 
 
 def write_private(path: Path, content: str | bytes) -> None:

@@ -22,6 +22,7 @@ from ha.models import Heartbeat
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
 from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
+from strongroom.envfile import format_env
 from vault import keyring
 
 REPLICATION_USER = "strongroom_repl"
@@ -117,7 +118,7 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
     files = {
         "snapshot.sql": snapshot,
         "credentials.json": json.dumps(credentials).encode(),
-        "secondary.env": "".join(f"{k}={v}\n" for k, v in secondary_settings.items()).encode(),
+        "secondary.env": format_env(secondary_settings).encode(),
         "tls/ca.pem": ca.cert_pem,
         "tls/replica.pem": replica.cert_pem, "tls/replica.key": replica.key_pem,
         "tls/audit.pem": shipper.cert_pem, "tls/audit.key": shipper.key_pem,

@@ -13,6 +13,7 @@ from pathlib import Path
 from ha.sql import quote_identifier
 from localservices.mariadb import MariaDBServer
 from localservices.redis import RedisServer
+from strongroom.envfile import format_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -124,7 +125,7 @@ def services_up(profile: Profile) -> Path:
         "HTTPS": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
-    profile.env_file.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+    profile.env_file.write_text(format_env(lines))
     return profile.env_file
 
 

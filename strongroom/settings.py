@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from strongroom.envfile import read_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # FileAwareEnv: every secret may come from VAR_FILE instead of VAR.
@@ -19,12 +21,9 @@ if _env_file:
     environ.Env.read_env(_env_file, overwrite=False)
 # The HA commands keep the node's role and replication settings in <HA dir>/ha.env.
 HA_DIR = Path(env.str("STRONGROOM_HA_DIR", default=str(BASE_DIR / "var" / "ha")))
-_ha_role = ""
+_ha_role = read_env_file(HA_DIR / "ha.env").get("STRONGROOM_ROLE", "")
 if (HA_DIR / "ha.env").is_file():
     environ.Env.read_env(str(HA_DIR / "ha.env"), overwrite=False)
-    _ha_role = next((line.split("=", 1)[1].strip() for line in
-                     (HA_DIR / "ha.env").read_text().splitlines()
-                     if line.startswith("STRONGROOM_ROLE=")), "")
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "on": True,
              "false": False, "0": False, "no": False, "off": False}
