@@ -20,6 +20,7 @@ from vault.services import (account_create, account_notes, account_password, pas
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
 
+
 class Interrupted(Exception):
     """Stands for a kill: the command stops between two batches."""
 
