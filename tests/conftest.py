@@ -3,16 +3,13 @@ MariaDB the project starts (make test runs `python -m localservices up test`).""
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from accounts.roles import ADMINISTRATOR, AUDITOR, PASSWORD_ADMINISTRATOR, PASSWORD_USER
+from tests.support import CHROMEDRIVER, CHROMIUM, person
 from vault import keyring
-
-PASSWORD = "Correct-horse-battery-9"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="session")
@@ -29,35 +26,29 @@ def master_key(master_key_path) -> keyring.MasterKey:
     return key
 
 
-def _person(username: str, role: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.test", PASSWORD)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 @pytest.fixture
 def alice(db) -> User:
-    return _person("alice", ADMINISTRATOR)
+    return person(username="alice", role=ADMINISTRATOR)
 
 
 @pytest.fixture
 def dave(db) -> User:
-    return _person("dave", PASSWORD_ADMINISTRATOR)
+    return person(username="dave", role=PASSWORD_ADMINISTRATOR)
 
 
 @pytest.fixture
 def bob(db) -> User:
-    return _person("bob", PASSWORD_USER)
+    return person(username="bob", role=PASSWORD_USER)
 
 
 @pytest.fixture
 def carol(db) -> User:
-    return _person("carol", AUDITOR)
+    return person(username="carol", role=AUDITOR)
 
 
 @pytest.fixture
 def mallory(db) -> User:
-    return _person("mallory", PASSWORD_USER)
+    return person(username="mallory", role=PASSWORD_USER)
 
 
 @pytest.fixture

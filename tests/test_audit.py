@@ -11,7 +11,7 @@ from accounts import services as account_services
 from audit.integrity import verify_trail
 from audit.models import AuditEvent, AuditSeal
 from audit.services import audit_record, audit_seal
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 from vault import services
 from vault.models import Permission
 

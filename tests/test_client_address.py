@@ -5,7 +5,7 @@ import pytest
 from axes.models import AccessAttempt
 
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 PROXY = "127.0.0.1"

@@ -5,7 +5,7 @@ from django_otp.oath import TOTP
 
 from accounts.models import TotpDevice
 from audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

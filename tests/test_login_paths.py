@@ -6,7 +6,7 @@ from django.urls import get_resolver
 from accounts.middleware import OPEN_PATH_PREFIXES
 from accounts.models import TotpDevice
 from accounts.services import totp_device_start
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

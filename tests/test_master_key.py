@@ -2,28 +2,18 @@
 stops the process with one clear line; deleting the file after start changes nothing."""
 import os
 import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.support import start_web_process
 from vault import keyring
 from vault.services import password_reveal
 from vault.startup import start_up
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-ROOT = Path(settings.BASE_DIR)
-
-
-def start_web_process(key_path: Path, **env) -> subprocess.CompletedProcess:
-    """Import the WSGI application as gunicorn would, with this key configured."""
-    environment = {**os.environ, "STRONGROOM_MASTER_KEY_FILE": str(key_path), **env}
-    return subprocess.run([sys.executable, "-c", "import strongroom.wsgi"], cwd=ROOT,
-                          env=environment, capture_output=True, text=True, timeout=60)
 
 
 def refusal_line(result: subprocess.CompletedProcess) -> str:
@@ -34,7 +24,7 @@ def refusal_line(result: subprocess.CompletedProcess) -> str:
 
 
 def test_a_missing_key_refuses_start_up(tmp_path):
-    line = refusal_line(start_web_process(tmp_path / "nowhere.key"))
+    line = refusal_line(start_web_process(key_file=tmp_path / "nowhere.key"))
     assert "does not exist" in line
 
 
@@ -42,7 +32,7 @@ def test_a_world_readable_key_refuses_start_up(tmp_path):
     path = tmp_path / "master.key"
     keyring.new_key_file(path)
     path.chmod(0o644)
-    line = refusal_line(start_web_process(path))
+    line = refusal_line(start_web_process(key_file=path))
     assert "mode 0644" in line and "chmod 0400" in line
 
 
@@ -50,14 +40,14 @@ def test_a_damaged_key_file_refuses_start_up(tmp_path):
     path = tmp_path / "master.key"
     path.write_text("strongroom-key-v1:too-short\n")
     path.chmod(0o400)
-    assert "does not hold a 256-bit key" in refusal_line(start_web_process(path))
+    assert "does not hold a 256-bit key" in refusal_line(start_web_process(key_file=path))
 
 
 def test_a_file_that_is_not_a_key_refuses_start_up(tmp_path):
     path = tmp_path / "master.key"
     path.write_bytes(os.urandom(64))
     path.chmod(0o400)
-    assert "not a Strongroom master key file" in refusal_line(start_web_process(path))
+    assert "not a Strongroom master key file" in refusal_line(start_web_process(key_file=path))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
@@ -65,8 +55,7 @@ def test_a_wrong_key_refuses_start_up_of_a_real_process(tmp_path, master_key_pat
     start_up(master_key_path)  # enrols the test key's check value
     wrong = tmp_path / "wrong.key"
     keyring.new_key_file(wrong)
-    test_db = settings.DATABASES["default"]["NAME"]
-    line = refusal_line(start_web_process(wrong, DB_NAME=test_db))
+    line = refusal_line(start_web_process(key_file=wrong, test_databases=True))
     assert "not this database's key" in line
 
 

@@ -5,24 +5,20 @@ resumes; after `--finish` only the new key starts, and the old one is refused
 with a reason."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import TotpDevice
+from tests.support import run_manage, start_web_process
 from vault import keyring
 from vault.models import Account, PasswordVersion
 from vault.services import (account_create, account_notes, account_password, password_change,
                             version_password)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
-ROOT = Path(settings.BASE_DIR)
 
 
 class Interrupted(Exception):
@@ -44,23 +40,8 @@ class InterruptAfter(StringIO):
         return super().write(text)
 
 
-def start_process(key_path: Path) -> subprocess.CompletedProcess:
-    """A fresh web process's start-up, on the test database, with this key."""
-    environment = {**os.environ, "STRONGROOM_MASTER_KEY_FILE": str(key_path),
-                   "DB_NAME": settings.DATABASES["default"]["NAME"]}
-    return subprocess.run([sys.executable, "-c", "import strongroom.wsgi"], cwd=ROOT,
-                          env=environment, capture_output=True, text=True, timeout=60)
-
-
-def manage_in_another_process(key_path: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "STRONGROOM_MASTER_KEY_FILE": str(key_path),
-                   "DB_NAME": settings.DATABASES["default"]["NAME"]}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
-
-
 def assert_starts(key_path: Path) -> None:
-    result = start_process(key_path)
+    result = start_web_process(key_file=key_path, test_databases=True)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -112,7 +93,8 @@ def test_a_rotated_vault_starts_with_either_key_until_finished_then_only_the_new
     settings.MASTER_KEY_FILE = new_key_path  # the runbook: configure the new key, restart
     call_command("master_key_rotate", "--finish", stdout=StringIO())
     assert_starts(new_key_path)
-    refusal = start_process(master_key_path).stderr.strip().splitlines()[-1]
+    refusal = start_web_process(key_file=master_key_path,
+                                test_databases=True).stderr.strip().splitlines()[-1]
     assert refusal.startswith("strongroom: refusing to start: ") and "retired" in refusal
     assert len(key_ids_in_use()) == 1
 
@@ -125,7 +107,8 @@ def test_a_rotated_vault_starts_with_either_key_until_finished_then_only_the_new
 def test_a_process_holding_only_the_old_key_opens_values_resealed_by_another_node(
         vault_in_use, master_key_path, new_key_path, alice):
     """The other node's web processes keep the old key in memory during the rotation."""
-    result = manage_in_another_process(master_key_path, "master_key_rotate", str(new_key_path))
+    result = run_manage("master_key_rotate", str(new_key_path), test_databases=True,
+                        env={"STRONGROOM_MASTER_KEY_FILE": str(master_key_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert_every_value_opens(vault_in_use)
     password_change(user=alice, account=vault_in_use[0], new_password="pw-0-B")

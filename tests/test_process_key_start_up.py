@@ -8,32 +8,30 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from localservices.process import free_port, stop_pid
+from localservices.stack import ROOT
+from tests.support import process_environment, start_web_process, wait_until
 from vault import keyring
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
-ROOT = Path(settings.BASE_DIR)
 
 
-def process_environment(key_path: Path) -> dict[str, str]:
-    """The test's node settings, on the test database, with this key configured."""
-    return {**os.environ, "STRONGROOM_MASTER_KEY_FILE": str(key_path),
-            "DB_NAME": settings.DATABASES["default"]["NAME"],
-            "DB_LOCAL_NAME": settings.DATABASES["local"]["NAME"]}
+def key_environment(key_path: Path) -> dict[str, str]:
+    """The test's settings, on the test databases, with this key configured."""
+    return process_environment(test_databases=True,
+                               env={"STRONGROOM_MASTER_KEY_FILE": str(key_path)})
 
 
 def start_celery_worker(key_path: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "celery", "-A", "strongroom", "worker", "--pool", "solo",
                "--loglevel", "WARNING", "--hostname", f"keytest{os.getpid()}@localhost"]
     try:
-        return subprocess.run(command, cwd=ROOT, env=process_environment(key_path),
+        return subprocess.run(command, cwd=ROOT, env=key_environment(key_path),
                               capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired as expired:
         raise AssertionError("the worker started and ran instead of refusing: "
@@ -54,9 +52,7 @@ def test_a_celery_worker_without_its_key_file_refuses_to_start(tmp_path):
 
 
 def test_a_celery_worker_with_another_vaults_key_refuses_to_start(tmp_path, master_key_path):
-    enrolled = subprocess.run([sys.executable, "-c", "import strongroom.wsgi"], cwd=ROOT,
-                              env=process_environment(master_key_path), capture_output=True,
-                              text=True, timeout=60)
+    enrolled = start_web_process(key_file=master_key_path, test_databases=True)
     assert enrolled.returncode == 0, enrolled.stderr  # the vault's own key is enrolled
     wrong = tmp_path / "wrong.key"
     keyring.new_key_file(wrong)
@@ -68,14 +64,6 @@ def test_a_celery_worker_with_another_vaults_key_refuses_to_start(tmp_path, mast
 def _children(pid: int) -> set[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return {int(child) for child in path.read_text().split()} if path.exists() else set()
-
-
-def _wait_until(condition, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return value
 
 
 def _reveal(port: int, account_id, token: str) -> tuple[int, dict]:
@@ -104,18 +92,18 @@ def test_a_web_worker_respawned_after_the_key_file_was_deleted_still_serves_reve
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "strongroom.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"],
-        cwd=ROOT, env=process_environment(key_copy), stdout=subprocess.DEVNULL,
+        cwd=ROOT, env=key_environment(key_copy), stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, start_new_session=True)
     try:
-        _wait_until(lambda: _children(web.pid) and _reveal(port, root_account.pk, token)[0]
+        wait_until(lambda: _children(web.pid) and _reveal(port, root_account.pk, token)[0]
                     == 200, timeout=60, what="the web server to answer")
         key_copy.unlink()  # the operator takes the key's device offline
         first_worker = _children(web.pid)
         os.kill(next(iter(first_worker)), signal.SIGKILL)
-        _wait_until(lambda: _children(web.pid) - first_worker or web.poll() is not None,
+        wait_until(lambda: _children(web.pid) - first_worker or web.poll() is not None,
                     timeout=30, what="a new worker")
         assert web.poll() is None, "the web server exited when its worker was respawned"
-        status, body = _wait_until(
+        status, body = wait_until(
             lambda: (result := _reveal(port, root_account.pk, token))[0] != 0 and result,
             timeout=30, what="a reveal")
         assert (status, body.get("password")) == (200, "s3cr3t-Root-pw!")

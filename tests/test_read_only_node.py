@@ -1,10 +1,6 @@
 """R-H3, R-H6 inside one process: a node whose role is `secondary` refuses every
 vault write in the app, and its hidden writes (sessions, lockout, audit, one-time
 codes, last_login) go to the local schema only."""
-import os
-import subprocess
-import sys
-
 import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
@@ -16,7 +12,7 @@ from accounts.services import totp_device_start
 from audit.models import AuditEvent, AuditOutbox
 from ha.middleware import ReadOnlyNodeMiddleware
 from ha.router import ReadOnlyNode
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD, run_manage
 from vault import services
 from vault.models import Resource
 
@@ -81,11 +77,9 @@ def test_a_refusal_by_the_database_is_shown_as_read_only_not_as_an_error():
 
 def test_a_node_the_pack_made_secondary_stays_secondary_whatever_its_env_says(tmp_path):
     (tmp_path / "ha.env").write_text("STRONGROOM_ROLE=secondary\n")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from django.conf import settings; print(settings.NODE_ROLE)"],
-        env={**os.environ, "STRONGROOM_HA_DIR": str(tmp_path), "STRONGROOM_ROLE": "primary"},
-        capture_output=True, text=True, timeout=60)
+    result = run_manage("shell", "-c",
+                        "from django.conf import settings; print(settings.NODE_ROLE)",
+                        env={"STRONGROOM_HA_DIR": str(tmp_path), "STRONGROOM_ROLE": "primary"})
     assert result.stdout.strip().splitlines()[-1] == "secondary", result.stderr
 
 

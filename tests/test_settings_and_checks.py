@@ -1,20 +1,13 @@
 """Settings come strictly from the environment; deployment rules are system checks."""
 import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
+from tests.support import run_manage
 from vault import keyring
 
 PRODUCTION_LIKE = {"HTTPS": "true", "ALLOWED_HOSTS": "vault.example.com",
                    "CSRF_TRUSTED_ORIGINS": "https://vault.example.com", "DEBUG": "false"}
-
-
-def manage(*args: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=settings.BASE_DIR,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -25,16 +18,16 @@ def private_key(tmp_path) -> str:
 
 
 def test_check_deploy_is_clean_with_production_like_settings(private_key):
-    result = manage("check", "--deploy", "--fail-level", "WARNING",
-                    STRONGROOM_MASTER_KEY_FILE=private_key, **PRODUCTION_LIKE)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        env={"STRONGROOM_MASTER_KEY_FILE": private_key, **PRODUCTION_LIKE})
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_flags_a_key_file_others_can_read(private_key):
     os.chmod(private_key, 0o640)
-    result = manage("check", "--deploy", STRONGROOM_MASTER_KEY_FILE=private_key,
-                    **PRODUCTION_LIKE)
+    result = run_manage("check", "--deploy",
+                        env={"STRONGROOM_MASTER_KEY_FILE": private_key, **PRODUCTION_LIKE})
     assert result.returncode != 0 and "strongroom.E003" in result.stderr
 
 
@@ -45,15 +38,13 @@ def test_check_deploy_flags_a_key_file_others_can_read(private_key):
     ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
 ])
 def test_a_value_that_does_not_parse_stops_start_up_naming_it(name, value, expected):
-    result = manage("check", **{name: value})
+    result = run_manage("check", env={name: value})
     assert result.returncode != 0 and expected in result.stderr
 
 
 def test_a_missing_required_variable_is_named(tmp_path):
     env_file = tmp_path / "node.env"
     env_file.write_text("DB_PORT=3306\n")
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE"}}
-    environment["STRONGROOM_ENV_FILE"] = str(env_file)
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR,
-                            env=environment, capture_output=True, text=True, timeout=60)
+    result = run_manage("check", unset={"SECRET_KEY", "SECRET_KEY_FILE"},
+                        env={"STRONGROOM_ENV_FILE": str(env_file)})
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr

@@ -9,7 +9,7 @@ from accounts.models import TotpDevice
 from accounts.services import totp_device_start
 from audit.models import AuditEvent, AuditOutbox
 from audit.services import Action, audit_record
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from audit.models import AuditEvent, AuditOutbox
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 NEW = "Plum-orchard-lantern-41"

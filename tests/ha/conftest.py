@@ -1,76 +1,18 @@
 """A real HA pair for the integration tests: two MariaDB servers with TLS replication,
 two Redis, and for each node gunicorn, a Celery worker and beat — built with the same
 commands an operator runs. The secondary reaches the primary's database through a
-LinkProxy on 127.0.0.1, so tests can cut the link."""
+LinkProxy on 127.0.0.1, so tests can cut the link. Helpers live in tests/ha/support.py."""
 from __future__ import annotations
 
-import http.cookiejar
-import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
-import MySQLdb
 import pytest
 
 from localservices.linkproxy import LinkProxy
-from localservices.node import APP_DB_USER, Profile
+from localservices.node import Profile
 from localservices.process import free_port
-from localservices.stack import (ROOT, node_environment, pair_down, prepare_primary,
-                                 prepare_secondary,
-                                 start_processes)
-
-
-@dataclass
-class Node:
-    profile: Profile
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.profile.web_port}"
-
-    def sql(self, statement: str, args=None) -> list[tuple]:
-        """Run SQL as the server's root over its unix socket (the test's own view)."""
-        return self.profile.mariadb.query(statement, args)
-
-    def app_connection(self) -> MySQLdb.connections.Connection:
-        """The connection the node's web app uses: its own account, over TCP."""
-        return MySQLdb.connect(host="127.0.0.1", port=self.profile.mariadb_port,
-                               user=APP_DB_USER,
-                               password=(self.profile.secrets_dir / "db_password").read_text(),
-                               autocommit=True)
-
-    def admin_password(self) -> str:
-        return (self.profile.secrets_dir / "admin_password").read_text().strip()
-
-
-@dataclass
-class Pair:
-    primary: Node
-    secondary: Node
-    link: LinkProxy
-    setup_output: str
-
-    def pending_outbox(self) -> int:
-        """Audit rows on the secondary not yet delivered to the primary."""
-        return self.secondary.sql("SELECT COUNT(*) FROM strongroom_local.audit_auditoutbox "
-                                  "WHERE delivered_at IS NULL")[0][0]
-
-    def ha_status(self) -> subprocess.CompletedProcess:
-        """`manage.py ha_status` on the secondary, as an operator runs it."""
-        return run_manage(self.secondary.profile, "ha_status")
-
-    def wait_replicated(self, timeout: float = 20) -> None:
-        """MASTER_GTID_WAIT for everything the primary has written so far."""
-        position = self.primary.sql("SELECT @@gtid_binlog_pos")[0][0]
-        result = self.secondary.sql("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
-        assert result[0][0] == 0, f"the secondary did not reach {position} in {timeout}s"
+from localservices.stack import pair_down, prepare_primary, prepare_secondary, start_processes
+from tests.ha.support import Node, Pair, WebClient
 
 
 @pytest.fixture(scope="session")
@@ -104,81 +46,3 @@ def shared_account(pair) -> dict:
         login_name="enable", password="Sw1tch-secret!")
     pair.wait_replicated()
     return {"resource_id": resource_id, "account_id": account_id}
-
-
-def run_manage(profile: Profile, *args: str) -> subprocess.CompletedProcess:
-    """A manage.py command on a node, its exit code and output kept for the test."""
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
-                          env=node_environment(profile), capture_output=True, text=True,
-                          timeout=120)
-
-
-def wait_until(condition, *, timeout: float = 20, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
-
-
-class WebClient:
-    """A person with a browser session against one node (cookies and CSRF)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
-
-    def request(self, method: str, path: str, data: dict | None = None,
-                headers: dict | None = None, body: bytes | None = None):
-        if data is not None:
-            token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
-            body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
-        request = urllib.request.Request(self.base_url + path, data=body, method=method,
-                                         headers=headers or {})
-        try:
-            with self.opener.open(request, timeout=20) as response:
-                return response.status, response.read().decode(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), dict(error.headers)
-
-    def get(self, path: str):
-        return self.request("GET", path)
-
-    def post(self, path: str, data: dict | None = None):
-        return self.request("POST", path, data=data or {})
-
-    def create_account(self, *, resource: str, login_name: str, password: str,
-                       resource_type: str = "server") -> tuple[str, str]:
-        """Create a resource and one account on it; (resource id, account id)."""
-        _, _, headers = self.post("/resources/new/", {"name": resource,
-                                                      "resource_type": resource_type})
-        resource_id = created_id(headers, "resources")
-        _, _, headers = self.post(f"/resources/{resource_id}/accounts/new/",
-                                  {"login_name": login_name, "password": password})
-        return resource_id, created_id(headers, "accounts")
-
-    def login(self, username: str, password: str) -> None:
-        self.get("/accounts/login/")
-        status, body, headers = self.post("/accounts/login/",
-                                          {"username": username, "password": password})
-        assert status == 302, f"login of {username} failed: {status} {body[:300]}"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def created_id(headers: dict, kind: str) -> str:
-    match = re.search(rf"/{kind}/([0-9a-f-]+)/", headers.get("Location", ""))
-    assert match, f"no {kind} id in redirect {headers.get('Location')!r}"
-    return match.group(1)
-
-
-def key_material(profile: Profile) -> bytes:
-    return Path(profile.master_key_file).read_text().strip().split(":", 1)[1].encode()

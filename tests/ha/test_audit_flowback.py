@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from localservices.stack import manage
-from tests.ha.conftest import WebClient, wait_until
+from tests.ha.support import WebClient
+from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
 

@@ -11,7 +11,7 @@ import pytest
 from ha.grants import is_append_only
 from localservices.node import services_up
 from localservices.stack import prepare_primary
-from tests.ha.conftest import WebClient
+from tests.ha.support import WebClient
 from tests.ha.nodefiles import audit_shipper_password, replication_password
 
 pytestmark = pytest.mark.ha

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import uuid
 from collections import Counter
@@ -16,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from localservices.stack import ROOT, node_environment, start_processes, stop_processes
-from tests.ha.conftest import WebClient, run_manage, wait_until
+from localservices.stack import start_processes, stop_processes
+from tests.ha.support import WebClient
+from tests.support import run_manage, start_web_process, wait_until
 from vault.keyring import read_key_file
 
 pytestmark = pytest.mark.ha
@@ -90,9 +90,7 @@ def key_ids(node) -> set[str]:
 
 def start_up_with(node, key_path: Path) -> subprocess.CompletedProcess:
     """A new web process on `node` with this key file configured."""
-    environment = {**node_environment(node.profile), "STRONGROOM_MASTER_KEY_FILE": str(key_path)}
-    return subprocess.run([sys.executable, "-c", "import strongroom.wsgi"], cwd=ROOT,
-                          env=environment, capture_output=True, text=True, timeout=60)
+    return start_web_process(key_file=key_path, node=node.profile)
 
 
 def restart_with_key(node, new_key: Path) -> None:
@@ -111,12 +109,12 @@ def original_key_restored(pair):
     original = pair.primary.profile.secrets_dir / "original.key"
     shutil.copy2(pair.primary.profile.master_key_file, original)
     yield
-    rotated = run_manage(pair.primary.profile, "master_key_rotate", str(original))
+    rotated = run_manage("master_key_rotate", str(original), node=pair.primary.profile)
     assert rotated.returncode == 0, rotated.stderr
     pair.wait_replicated()
     for node in (pair.primary, pair.secondary):
         restart_with_key(node, original)
-    finished = run_manage(pair.primary.profile, "master_key_rotate", "--finish")
+    finished = run_manage("master_key_rotate", "--finish", node=pair.primary.profile)
     assert finished.returncode == 0, finished.stderr
     pair.wait_replicated()
 
@@ -135,12 +133,12 @@ def test_a_key_rotation_while_both_nodes_serve_fails_no_request_and_both_restart
     old_key = primary.profile.secrets_dir / "old.key"
     shutil.copy2(primary.profile.master_key_file, old_key)
     new_key = primary.profile.secrets_dir / "new.key"
-    assert run_manage(primary.profile, "master_key_create", str(new_key)).returncode == 0
+    assert run_manage("master_key_create", str(new_key), node=primary.profile).returncode == 0
     shutil.copy2(new_key, secondary.profile.secrets_dir / "new.key")  # to both nodes
 
     with Traffic(pair, token, account_ids) as traffic:
-        rotated = run_manage(primary.profile, "master_key_rotate", str(new_key),
-                             "--batch-size", "2")
+        rotated = run_manage("master_key_rotate", str(new_key),
+                             "--batch-size", "2", node=primary.profile)
         assert rotated.returncode == 0, rotated.stderr
         during = traffic.requests()
         wait_until(lambda: traffic.requests() > during + 50, what="traffic after phase 1")
@@ -151,7 +149,7 @@ def test_a_key_rotation_while_both_nodes_serve_fails_no_request_and_both_restart
     for node in (primary, secondary):
         restart_with_key(node, new_key)
     with Traffic(pair, token, account_ids) as traffic:
-        finished = run_manage(primary.profile, "master_key_rotate", "--finish")
+        finished = run_manage("master_key_rotate", "--finish", node=primary.profile)
         assert finished.returncode == 0, finished.stderr
         during = traffic.requests()
         wait_until(lambda: traffic.requests() > during + 50, what="traffic after phase 2")

@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from localservices.linkproxy import LinkProxy
-from tests.ha.conftest import WebClient, run_manage, wait_until
+from tests.ha.support import WebClient
+from tests.support import run_manage, wait_until
 
 pytestmark = pytest.mark.ha
 
@@ -63,5 +64,5 @@ def test_a_moved_primary_is_repointed_without_a_rebuild(pair):
 
 
 def _reconfigure(pair, port: int):
-    return run_manage(pair.secondary.profile, "ha_reconfigure", "--primary-host",
-                      "127.0.0.1", "--primary-port", str(port))
+    return run_manage("ha_reconfigure", "--primary-host",
+                      "127.0.0.1", "--primary-port", str(port), node=pair.secondary.profile)

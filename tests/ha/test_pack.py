@@ -12,7 +12,8 @@ import pytest
 
 from ha.pack import read_pack, write_pack
 from localservices.stack import pack_path
-from tests.ha.conftest import key_material, run_manage, wait_until
+from tests.ha.support import key_material
+from tests.support import run_manage, wait_until
 from vault.keyring import MasterKey, read_key_file
 
 pytestmark = pytest.mark.ha
@@ -20,7 +21,7 @@ WRITTEN_BY_WRITE_PACK = {"format", "created_at", "files", "sizes", "unpacked_siz
 
 
 def install(pair, path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return run_manage(pair.secondary.profile, "ha_install_pack", str(path), *extra)
+    return run_manage("ha_install_pack", str(path), *extra, node=pair.secondary.profile)
 
 
 def node_state(pair) -> tuple:

@@ -4,7 +4,8 @@ import json
 import MySQLdb
 import pytest
 
-from tests.ha.conftest import WebClient, wait_until
+from tests.ha.support import WebClient
+from tests.support import wait_until
 from tests.ha.nodefiles import audit_shipper_password, replication_password
 
 pytestmark = pytest.mark.ha

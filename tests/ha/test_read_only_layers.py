@@ -7,7 +7,7 @@ import json
 import MySQLdb
 import pytest
 
-from tests.ha.conftest import run_manage
+from tests.support import run_manage
 
 pytestmark = pytest.mark.ha
 
@@ -55,13 +55,15 @@ def test_the_secondarys_database_is_read_only(pair):
 
 
 def test_the_app_refuses_a_write_on_the_secondary_before_any_sql_is_sent(pair):
-    result = _last_json_line(run_manage(pair.secondary.profile, "shell", "-c", APP_LAYER))
+    result = _last_json_line(run_manage("shell", "-c", APP_LAYER,
+                                        node=pair.secondary.profile))
     assert result == {"outcome": "refused by the app", "queries": 0}
     assert _teams_named(pair, "app-layer") == 0
 
 
 def test_the_database_refuses_the_apps_write_that_bypasses_the_router(pair):
-    result = _last_json_line(run_manage(pair.secondary.profile, "shell", "-c", DATABASE_LAYER))
+    result = _last_json_line(run_manage("shell", "-c", DATABASE_LAYER,
+                                        node=pair.secondary.profile))
     assert result == {"error": 1142}  # INSERT command denied: no write grant on the replica
     assert _teams_named(pair, "db-layer") == 0
 

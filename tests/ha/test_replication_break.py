@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from localservices.stack import manage, pack_path, start_processes, stop_processes
-from tests.ha.conftest import WebClient, wait_until
+from tests.ha.support import WebClient
+from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
 

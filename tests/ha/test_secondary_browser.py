@@ -8,7 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.ha.conftest import WebClient, run_manage
+from tests.ha.support import WebClient
+from tests.support import run_manage
 
 pytestmark = [pytest.mark.ha, pytest.mark.browser]
 EDIT_CONTROLS = ("new-resource", "new-account", "save")
@@ -45,8 +46,9 @@ def offered_controls(html: str) -> set[str]:
 def everything_editable(pair, shared_account) -> None:
     """The primary offers every edit control of EDIT_TEXTS on these pages (so their
     absence on the secondary means something)."""
-    result = run_manage(pair.primary.profile, "shell", "-c", SHARES.format(
-        team=f"browser-{uuid.uuid4().hex[:6]}", account=shared_account["account_id"]))
+    result = run_manage("shell", "-c", SHARES.format(
+        team=f"browser-{uuid.uuid4().hex[:6]}", account=shared_account["account_id"]),
+        node=pair.primary.profile)
     assert result.returncode == 0, result.stderr
     admin = WebClient(pair.primary.url)
     admin.login("admin", pair.primary.admin_password())

@@ -5,7 +5,8 @@ import uuid
 import pytest
 from django_otp.oath import TOTP
 
-from tests.ha.conftest import WebClient, run_manage, wait_until
+from tests.ha.support import WebClient
+from tests.support import run_manage, wait_until
 
 pytestmark = pytest.mark.ha
 PASSWORD = "Totp-replay-test-7"
@@ -33,8 +34,8 @@ def current_code(seed: bytes) -> str:
 
 def test_a_code_used_on_the_secondary_is_refused_on_the_primary(pair):
     name = f"erin-{uuid.uuid4().hex[:6]}"
-    enrolled = run_manage(pair.primary.profile, "shell", "-c",
-                          ENROL.format(name=name, password=PASSWORD))
+    enrolled = run_manage("shell", "-c",
+                          ENROL.format(name=name, password=PASSWORD), node=pair.primary.profile)
     assert enrolled.returncode == 0, enrolled.stderr
     seed = bytes.fromhex(enrolled.stdout.strip().splitlines()[-1])
     pair.wait_replicated()
