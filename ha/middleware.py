@@ -8,12 +8,14 @@ from accounts.api_auth import json_error
 from accounts.services import api_token_user
 from ha import staleness
 from ha.router import ReadOnlyNode, is_read_only_node
-from ha.versions import node_skew
+from ha.versions import forget, node_skew
 
 # What MariaDB says when the read-only layer in the database refuses a write: no
 # write grant (1142), read_only server (1290). Reaching them means the app layer was
 # misconfigured; the user still gets the read-only answer, not a 500.
 DATABASE_READ_ONLY_ERRORS = {1142, 1290}
+# Unknown column (1054), missing table (1146): what a schema of another release gives.
+SCHEMA_MISMATCH_ERRORS = {1054, 1146}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Machine endpoints keep answering on a skewed node: monitoring must see it.
 VERSION_SKEW_EXEMPT = ("/static/", "/health", "/metrics", "/ha/status")
@@ -59,6 +61,16 @@ class VersionSkewMiddleware:
             if skews:
                 return _version_skew_response(request, skews)
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        # The schema changed between two checks: look again now, so the answer is the
+        # version-skew page rather than a 500.
+        if not (isinstance(exception, DatabaseError) and exception.args
+                and exception.args[0] in SCHEMA_MISMATCH_ERRORS):
+            return None
+        forget()
+        skews = node_skew()
+        return _version_skew_response(request, skews) if skews else None
 
 
 def _version_skew_response(request, skews) -> HttpResponse:

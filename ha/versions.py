@@ -111,6 +111,9 @@ def schema_skew(*, database: str) -> SchemaSkew | None:
     if cached and now - cached[0] < settings.VERSION_CHECK_SECONDS:
         return cached[1]
     with _lock:
+        cached = _checked.get(database)  # another thread may have just re-read it
+        if cached and now - cached[0] < settings.VERSION_CHECK_SECONDS:
+            return cached[1]
         try:
             skew = _compare(database=database)
         except DatabaseError as error:

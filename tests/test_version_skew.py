@@ -70,3 +70,18 @@ def test_matching_code_and_schema_serve_and_the_check_is_not_repeated_per_reques
     assert client.get("/").status_code == 200  # seen at the next check, not before
     versions.forget()
     assert client.get("/").status_code == 503
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True, serialized_rollback=True)
+def test_a_column_gone_between_two_checks_gives_the_skew_page_not_a_500(client, alice):
+    client.force_login(alice)
+    assert client.get("/").status_code == 200  # checked and remembered: no skew
+    _record("INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('vault', '9999_renames_address', NOW())", [])
+    _record("ALTER TABLE vault_resource RENAME COLUMN address TO address_v2", [])
+    try:
+        response = client.get("/")
+        assert response.status_code == 503 and b"vault.9999_renames_address" in response.content
+    finally:
+        _record("ALTER TABLE vault_resource RENAME COLUMN address_v2 TO address", [])
+        _record("DELETE FROM django_migrations WHERE name = '9999_renames_address'", [])
