@@ -101,7 +101,8 @@ class StalenessMiddleware:
             limit = staleness.requested_max_staleness(request)
             gtid = staleness.requested_gtid(request)
         except staleness.StalenessRequestError as error:
-            return json_error(400, str(error))
+            response = json_error(400, str(error))
+            return _stamped(response, staleness.data_age()) if is_read_only_node() else response
         if is_read_only_node():
             return self._on_secondary(request, limit=limit, gtid=gtid)
         return self._on_primary(request)

@@ -103,7 +103,7 @@ class WriteWatch:
         self.wrote = False
 
     def __call__(self, execute, sql, params, many, context):
-        if not self.wrote and sql.lstrip()[:7].split(" ")[0].upper() in WRITE_STATEMENTS:
+        if not self.wrote and (sql.lstrip()[:7].split() or [""])[0].upper() in WRITE_STATEMENTS:
             self.wrote = True
         return execute(sql, params, many, context)
 

@@ -66,6 +66,7 @@ def test_a_secondary_refuses_data_older_than_max_staleness_with_its_age(client, 
 def test_a_max_staleness_that_is_not_a_number_is_a_400(client, alice_token, stale_secondary):
     response = client.get("/api/v1/resources/?max_staleness=soon", **bearer(alice_token))
     assert response.status_code == 400 and "max_staleness" in response.json()["error"]
+    assert float(response["Strongroom-Data-Age"]) >= 30
 
 
 @pytest.mark.django_db(databases="__all__")
