@@ -74,6 +74,12 @@ REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
 API_TOKEN_DEFAULT_DAYS = env_number("STRONGROOM_API_TOKEN_DAYS", 90)
 API_TOKEN_MAX_DAYS = env_number("STRONGROOM_API_TOKEN_MAX_DAYS", 365)
 API_TOKEN_LAST_USED_SECONDS = env_number("STRONGROOM_API_TOKEN_LAST_USED_SECONDS", 300)
+# Read-your-writes: how long a secondary waits for a write's GTID before a 503 (it
+# holds a worker meanwhile), and how often a node re-reads the schemas' migrations.
+GTID_WAIT_SECONDS = env_number("STRONGROOM_GTID_WAIT_SECONDS", 2.0, cast=float)
+VERSION_CHECK_SECONDS = env_number("STRONGROOM_VERSION_CHECK_SECONDS", 30.0, cast=float)
+if not 0 < GTID_WAIT_SECONDS <= 30:
+    raise ImproperlyConfigured("STRONGROOM_GTID_WAIT_SECONDS must be above 0 and at most 30")
 if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
     raise ImproperlyConfigured("STRONGROOM_API_TOKEN_DAYS must be between 1 and "
                                "STRONGROOM_API_TOKEN_MAX_DAYS")
@@ -95,6 +101,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a table: code and schema of different releases get a 503.
+    "ha.middleware.VersionSkewMiddleware",
+    "ha.middleware.StalenessMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
