@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.ha.conftest import WebClient, wait_until
+from tests.ha.support import WebClient
+from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
 
