@@ -27,8 +27,9 @@ class Observation:
     replication: str
     ha_reason: str = ""
     replication_reason: str = ""
-    # The heartbeat's (or report's) age is itself a window of silence: confirmed at once.
-    ha_immediate: bool = False
+    # A heartbeat or report older than its threshold is itself a window of silence:
+    # what it shows is confirmed at once.
+    immediate: bool = False
     peer: str = ""
     details: dict = field(default_factory=dict)
 
@@ -72,11 +73,14 @@ def observe_secondary(*, now: datetime) -> Observation:
     if not state.configured:
         reason = "replication is not configured on this secondary: install an HA pack"
         return Observation(ha=FAILED, replication=FAILED, ha_reason=reason,
-                           replication_reason=reason, ha_immediate=True, details=details)
+                           replication_reason=reason, immediate=True, details=details)
     ha, ha_reason, immediate = ALIVE, "", False
-    if age is None:
+    # The heartbeat is applied by the SQL thread: while that is stopped its age says
+    # nothing about the link, and the I/O thread alone tells.
+    applying = state.sql_running == "Yes" and not state.last_sql_errno
+    if applying and age is None:
         ha, ha_reason, immediate = FAILED, "no heartbeat from the primary has arrived yet", True
-    elif age > settings.HA_HEARTBEAT_STALE_SECONDS:
+    elif applying and age > settings.HA_HEARTBEAT_STALE_SECONDS:
         ha, immediate = FAILED, True
         ha_reason = (f"the primary's heartbeat is stale ({age:.1f} s old): the primary "
                      f"or the link to it is down")
@@ -92,7 +96,7 @@ def observe_secondary(*, now: datetime) -> Observation:
         replication = FAILED
         replication_reason = "the replica's SQL thread is stopped: changes are not applied"
     return Observation(ha=ha, replication=replication, ha_reason=ha_reason,
-                       replication_reason=replication_reason, ha_immediate=immediate,
+                       replication_reason=replication_reason, immediate=immediate,
                        peer=peer, details=details)
 
 
@@ -130,7 +134,7 @@ def observe_primary(*, now: datetime) -> Observation:
         reason = f"no report from the secondary {silent}: the secondary or the link is down"
         return Observation(ha=FAILED, replication=UNKNOWN, ha_reason=reason,
                            replication_reason=reason + "; its replication status is unknown",
-                           ha_immediate=True, peer=peer, details=details)
+                           immediate=True, peer=peer, details=details)
     ha, ha_reason = ALIVE, ""
     if report.ha_status != ALIVE:
         ha, ha_reason = FAILED, f"the secondary reports: {report.ha_reason}"

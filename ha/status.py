@@ -91,7 +91,7 @@ def _confirm(status: NodeStatus, *, kind: str, observation: Observation, now: da
         setattr(status, f"{kind}_candidate", observed)
         setattr(status, f"{kind}_candidate_since", now)
     since = getattr(status, f"{kind}_candidate_since")
-    immediate = first or (kind == "ha" and observation.ha_immediate)
+    immediate = first or observation.immediate
     window = timedelta(seconds=settings.HA_CONFIRM_SECONDS[observed == ALIVE])
     if not immediate and now - since < window:
         return None

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 def _observe(ha: str, *, immediate: bool = False) -> Observation:
     return Observation(ha=ha, replication=ALIVE, ha_reason="" if ha == ALIVE else "link down",
-                       ha_immediate=immediate, peer="db-b:3306", details={"lag_ms": 12})
+                       immediate=immediate, peer="db-b:3306", details={"lag_ms": 12})
 
 
 def test_a_one_check_flap_is_not_a_transition_but_a_held_failure_is():
