@@ -79,6 +79,9 @@ def test_a_frozen_link_fails_high_availability_on_both_nodes_until_it_returns(pa
         assert "heartbeat is stale" in seen["ha"]["reason"]
         assert fetch(pair.secondary, "/health/replica")[0] == 503
         assert fetch(pair.secondary, "/health")[0] == 200  # still serving, read-only
+        person = WebClient(pair.secondary.url)
+        person.login("admin", pair.primary.admin_password())
+        assert "High Availability Failed:" in person.get("/")[1]  # on every page
         primary = wait_for_statuses(pair.primary, "failed")
         assert "no report from the secondary" in primary["ha"]["reason"]
         assert primary["replication"]["status"] == "unknown"  # it cannot know: honest
