@@ -1,0 +1,48 @@
+"""Detection times of the HA status (issue 9): seconds from a link freeze or a primary
+kill to "High Availability Failed" on the secondary's /ha/status, and from the
+restoration to "Alive". Used by make bench and by tests/ha/test_status_detection.py."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+
+def ha_status(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url + "/ha/status", timeout=2) as response:
+            return json.load(response)["ha"]["status"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def seconds_until(url: str, wanted: str, *, since: float, timeout: float = 60) -> float:
+    while True:
+        if ha_status(url) == wanted:
+            return time.monotonic() - since
+        if time.monotonic() - since > timeout:
+            raise TimeoutError(f"{url}: HA status not {wanted} after {timeout}s")
+        time.sleep(0.05)
+
+
+def summary(values: list[float]) -> dict:
+    return {"min": round(min(values), 2), "median": round(statistics.median(values), 2),
+            "max": round(max(values), 2), "trials": [round(v, 2) for v in values]}
+
+
+def detection(*, secondary_url: str, cut: Callable[[], None], restore: Callable[[], None],
+              trials: int = 5) -> dict:
+    to_failed, to_alive = [], []
+    for _ in range(trials):
+        seconds_until(secondary_url, "alive", since=time.monotonic())
+        time.sleep(1.5)  # a settled heartbeat, at a phase unrelated to the checks
+        started = time.monotonic()
+        cut()
+        to_failed.append(seconds_until(secondary_url, "failed", since=started))
+        restore()
+        restored = time.monotonic()
+        to_alive.append(seconds_until(secondary_url, "alive", since=restored))
+    return {"to_failed": summary(to_failed), "to_alive": summary(to_alive)}
