@@ -46,3 +46,35 @@ def detection(*, secondary_url: str, cut: Callable[[], None], restore: Callable[
         restored = time.monotonic()
         to_alive.append(seconds_until(secondary_url, "alive", since=restored))
     return {"to_failed": summary(to_failed), "to_alive": summary(to_alive)}
+
+
+def bench_detection(pair, *, trials: int) -> dict:
+    """Both scenarios on make bench's pair (bench.cluster.BenchPair)."""
+    import signal
+
+    secondary_url = pair.url(pair.secondary)
+    mariadb = pair.primary.mariadb
+    try:
+        freeze = detection(secondary_url=secondary_url, cut=pair.link.freeze,
+                           restore=pair.link.resume, trials=trials)
+    finally:
+        pair.link.resume()
+    try:
+        kill = detection(secondary_url=secondary_url,
+                         cut=lambda: mariadb.stop(sig=signal.SIGKILL), restore=mariadb.start,
+                         trials=trials)
+    finally:
+        if not mariadb.is_running():
+            mariadb.start()
+    return {"link_freeze": freeze, "primary_kill": kill}
+
+
+def table_lines(figures: dict) -> list[str]:
+    lines = []
+    for name, title in (("link_freeze", "link freeze"), ("primary_kill", "primary kill")):
+        for phase, label in (("to_failed", "→ HA Failed"), ("to_alive", "restored → Alive")):
+            value = figures[name][phase]
+            lines.append(f"{'HA detection, ' + title + ' ' + label:44} median "
+                         f"{value['median']:.2f} s (min {value['min']:.2f}, max "
+                         f"{value['max']:.2f}, {len(value['trials'])} trials)")
+    return lines
