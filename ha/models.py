@@ -13,10 +13,10 @@ class Heartbeat(models.Model):
 
 
 class ReplicaReport(models.Model):
-    """What a secondary saw, inserted on the primary over the audit shipper's TLS
-    account (INSERT only): the primary's own view of its replica. `reported_at` is the
-    primary's clock (UTC_TIMESTAMP at insert), so no clock skew enters the freshness.
-    Replicated like any table; the primary prunes old rows."""
+    """What a secondary saw, inserted into the primary's local schema over the audit
+    shipper's TLS account (INSERT only): the primary's own view of its replica.
+    `reported_at` is the primary's clock (UTC_TIMESTAMP at insert), so no clock skew
+    enters the freshness. Never replicated; the primary prunes old rows."""
 
     node = models.CharField(max_length=255)
     reported_at = models.DateTimeField(db_index=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from ha.dbconnect import primary_audit_connection
 from ha.models import NodeStatus, ReplicaReport, Transition
 from ha.observe import ALIVE, FAILED, Observation, observe
+from ha.sql import quote_identifier
 from ha.transitions import on_transition
 
 logger = logging.getLogger(__name__)
@@ -110,11 +111,13 @@ def _confirm(status: NodeStatus, *, kind: str, observation: Observation, now: da
                       alerted=alert)
 
 
-REPORT_INSERT = (
-    f"INSERT INTO `{ReplicaReport._meta.db_table}` (node, reported_at, heartbeat_at, "
-    f"io_running, sql_running, ha_status, replication_status, ha_reason, "
-    f"replication_reason, gtid_slave_pos, lag_ms, outbox_pending) "
-    f"VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+def _report_insert() -> str:
+    table = (f"{quote_identifier(settings.DATABASES['local']['NAME'])}."
+             f"{quote_identifier(ReplicaReport._meta.db_table)}")
+    return (f"INSERT INTO {table} (node, reported_at, heartbeat_at, io_running, "
+            f"sql_running, ha_status, replication_status, ha_reason, replication_reason, "
+            f"gtid_slave_pos, lag_ms, outbox_pending) "
+            f"VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
 
 
 def replica_report_send() -> bool:
@@ -143,7 +146,7 @@ def replica_report_send() -> bool:
             return False
         try:
             with primary.cursor() as cursor:
-                cursor.execute(REPORT_INSERT, row)
+                cursor.execute(_report_insert(), row)
             primary.commit()
         except MySQLdb.Error as error:
             logger.info("cannot report to the primary: %s", error)
