@@ -8,9 +8,11 @@ import urllib.error
 import urllib.request
 import uuid
 
+import MySQLdb
 import pytest
 
 from tests.ha.conftest import WebClient, wait_until
+from tests.ha.nodefiles import audit_shipper_password
 
 pytestmark = pytest.mark.ha
 
@@ -133,3 +135,27 @@ def test_a_killed_primary_database_fails_high_availability_on_the_secondary(pair
     finally:
         pair.primary.profile.mariadb.start()
     wait_healthy(pair)
+
+
+def test_the_secondary_reports_with_an_account_that_may_only_insert_reports(pair):
+    wait_healthy(pair)
+    tls = pair.secondary.profile.ha_dir / "tls"
+    shipper = MySQLdb.connect(
+        host="127.0.0.1", port=pair.primary.profile.mariadb_port, user="strongroom_audit",
+        password=audit_shipper_password(pair), connect_timeout=5, ssl_mode="VERIFY_IDENTITY",
+        ssl={"ca": str(tls / "ca.pem"), "cert": str(tls / "audit.pem"),
+             "key": str(tls / "audit.key")})
+    try:
+        with shipper.cursor() as cursor:
+            for statement in ("SELECT COUNT(*) FROM strongroom_local.ha_replicareport",
+                              "DELETE FROM strongroom_local.ha_replicareport",
+                              "UPDATE strongroom_local.ha_replicareport SET lag_ms = 0",
+                              "SELECT COUNT(*) FROM strongroom_local.ha_nodestatus"):
+                with pytest.raises(MySQLdb.OperationalError) as error:
+                    cursor.execute(statement)
+                assert error.value.args[0] == 1142, statement  # command denied
+    finally:
+        shipper.close()
+    # Reports live in the primary's local schema: they never reach the secondary.
+    assert pair.primary.sql("SELECT COUNT(*) FROM strongroom_local.ha_replicareport")[0][0] > 0
+    assert pair.secondary.sql("SELECT COUNT(*) FROM strongroom_local.ha_replicareport")[0][0] == 0
