@@ -31,7 +31,7 @@ def test_a_one_check_flap_is_not_a_transition_but_a_held_failure_is():
     assert status.ha_status == FAILED and status.ha_reason == "link down"
     assert status.ha_since == start + timedelta(seconds=3)  # when it was first seen
     changes = [(t.kind, t.old, t.new, t.alerted) for t in
-               Transition.objects.order_by("confirmed_at")]
+               Transition.objects.order_by("confirmed_at", "kind")]
     assert changes == [("ha", "unknown", ALIVE, False), ("replication", "unknown", ALIVE, False),
                        ("ha", ALIVE, FAILED, True)]
 
