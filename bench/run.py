@@ -15,12 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+from bench.detection import table_lines
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "lag_seconds": 20, "pack_sizes": [10000, 100000],
-        "flowback_rows": 10000, "outage": 3.0}
+        "flowback_rows": 10000, "outage": 3.0, "detection_trials": 5}
 QUICK = {"accounts": 200, "seconds": 2, "runs": 3, "lag_seconds": 3, "pack_sizes": [1000, 2000],
-         "flowback_rows": 1000, "outage": 1.0}
+         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 2}
 
 
 def _version(command: list[str]) -> str:
@@ -46,6 +48,7 @@ def machine(bao_version: str) -> dict:
 def run(quick: bool) -> dict:
     from bench import workloads
     from bench.cluster import BENCH_DIR, build_pair
+    from bench.detection import bench_detection
     from bench.openbao import OpenBao
 
     size = QUICK if quick else FULL
@@ -85,6 +88,8 @@ def run(quick: bool) -> dict:
         figures["audit_flowback"] = workloads.audit_flowback(pair, size["flowback_rows"])
         _say("primary kill -9 during secondary reads")
         figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
+        _say("HA status detection: link freeze and primary kill")
+        figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
     finally:
         bao.stop()
         if pair is not None:
@@ -135,6 +140,7 @@ def table(result: dict) -> str:
         lines.append(f"{'HA pack, ' + format(pack['accounts'], ',') + ' accounts':44} "
                      f"build {pack['build_s']:.1f} s, install {pack['install_s']:.1f} s, "
                      f"{pack['pack_mb']:.1f} MB")
+    lines += table_lines(f["ha_detection"])
     flow = f["audit_flowback"]
     lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
                  f"{flow['seconds']:.1f} s until all on the primary ({flow['arrived']} arrived)")

@@ -82,8 +82,10 @@ def tls_files(ha_dir: Path, role: str) -> dict[str, str]:
             "key": str(tls / f"{role}.key")}
 
 
-def primary_audit_connection(*, timeout: int = 3) -> MySQLdb.connections.Connection:
+def primary_audit_connection(*, timeout: int = 3, io_timeout: int | None = None
+                             ) -> MySQLdb.connections.Connection:
     """A TLS connection to the primary that verifies its certificate and host name."""
+    io_timeout = io_timeout or timeout * 5
     if not settings.PRIMARY_DB_HOST or not settings.AUDIT_SHIPPER_USER:
         raise HaConfigError("this node has no primary to ship audit rows to")
     return MySQLdb.connect(host=settings.PRIMARY_DB_HOST, port=settings.PRIMARY_DB_PORT,
@@ -91,5 +93,5 @@ def primary_audit_connection(*, timeout: int = 3) -> MySQLdb.connections.Connect
                            password=settings.AUDIT_SHIPPER_PASSWORD,
                            database=settings.DATABASES["default"]["NAME"],
                            ssl=tls_files(settings.HA_DIR, "audit"), ssl_mode="VERIFY_IDENTITY",
-                           charset="utf8mb4", connect_timeout=timeout, read_timeout=timeout * 5,
-                           write_timeout=timeout * 5)
+                           charset="utf8mb4", connect_timeout=timeout, read_timeout=io_timeout,
+                           write_timeout=io_timeout)

@@ -50,6 +50,7 @@ class ReplicaState:
     seconds_behind: int | None = None
     master_host: str = ""
     master_port: int = 0
+    gtid_io_pos: str = ""
 
     @property
     def problem(self) -> str:
@@ -79,7 +80,8 @@ def replica_state(cursor) -> ReplicaState:
         sql_running=row["Slave_SQL_Running"], last_io_errno=row["Last_IO_Errno"],
         last_io_error=row["Last_IO_Error"], last_sql_errno=row["Last_SQL_Errno"],
         last_sql_error=row["Last_SQL_Error"], seconds_behind=row["Seconds_Behind_Master"],
-        master_host=row["Master_Host"], master_port=row["Master_Port"])
+        master_host=row["Master_Host"], master_port=row["Master_Port"],
+        gtid_io_pos=row.get("Gtid_IO_Pos") or "")
 
 
 def wait_until_connected(*, timeout: float = 15) -> ReplicaState:

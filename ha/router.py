@@ -7,10 +7,12 @@ is sent; the database refuses it too (the app account has no write grant there).
 from django.conf import settings
 
 # What a node must write even when read-only: sessions, lockout bookkeeping, the
-# secondary's audit outbox and one-time-code replay state, this node's HA status.
+# secondary's audit outbox and one-time-code replay state, this node's HA status
+# and (on a primary) what its secondary reports.
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
 LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "audit.sealwitness",
-                          "accounts.otplocalstate"})
+                          "accounts.otplocalstate", "ha.nodestatus", "ha.transition",
+                          "ha.replicareport"})
 
 
 class ReadOnlyNode(Exception):

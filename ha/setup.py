@@ -18,7 +18,7 @@ from audit.sealkey import seal_key_ensure
 from audit.services import Action, audit_record
 from ha import tls
 from ha.dbconnect import admin_client_options, admin_cursor, query_one
-from ha.models import Heartbeat
+from ha.models import Heartbeat, ReplicaReport
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
 from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
@@ -100,9 +100,14 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
                         subject=tls.subject_of(replica.cert_pem), issuer=issuer,
                         grants=["REPLICATION SLAVE ON *.*"])
         database = settings.DATABASES["default"]["NAME"]
+        local_database = settings.DATABASES["local"]["NAME"]
         _create_account(cursor, AUDIT_SHIPPER_USER, credentials["audit_password"],
                         subject=tls.subject_of(shipper.cert_pem), issuer=issuer,
-                        grants=[f"INSERT ON {quote_identifier(database)}.`audit_auditevent`"])
+                        grants=[f"INSERT ON {quote_identifier(database)}.`audit_auditevent`",
+                                # The secondary's reports of what it sees (ha/status.py),
+                                # into the primary's local schema: never replicated.
+                                f"INSERT ON {quote_identifier(local_database)}."
+                                f"{quote_identifier(ReplicaReport._meta.db_table)}"])
         server_id = query_one(cursor, "SELECT @@server_id")
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})

@@ -3,6 +3,7 @@
 STRONGROOM_ENV_FILE names the node's env file; variables already set in the
 environment win. A value that does not parse stops start-up with its name.
 """
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -235,7 +236,30 @@ CELERY_BEAT_SCHEDULE = {
     "audit-ship": {"task": "audit.tasks.ship_audit_outbox",
                    "schedule": env_number("AUDIT_SHIP_SECONDS", 2.0, cast=float),
                    "options": {"expires": 10}},
+    # HA statuses (ha/status.py): each run skips if the previous one still runs.
+    "ha-check": {"task": "ha.tasks.check_status", "schedule": 1.0,
+                 "options": {"expires": 1}},
+    "ha-report": {"task": "ha.tasks.report_to_primary", "schedule": 1.0,
+                  "options": {"expires": 1}},
 }
+
+# --- HA statuses -------------------------------------------------------------------
+# The primary writes its heartbeat every second: older than this on the secondary,
+# the primary or the link is down (High Availability Failed at once).
+HA_HEARTBEAT_STALE_SECONDS = env_number("HA_HEARTBEAT_STALE_SECONDS", 2.5, cast=float)
+# The secondary reports every second: silent this long, the primary says Failed.
+HA_REPORT_STALE_SECONDS = env_number("HA_REPORT_STALE_SECONDS", 4.0, cast=float)
+# How long a new status must hold before it is confirmed: (to Failed, to Alive).
+HA_CONFIRM_SECONDS = (env_number("HA_CONFIRM_FAILED_SECONDS", 0.9, cast=float),
+                      env_number("HA_CONFIRM_ALIVE_SECONDS", 1.5, cast=float))
+# No successful check for this long: the statuses are Unknown, never a stale Alive.
+HA_CHECK_STALE_SECONDS = env_number("HA_CHECK_STALE_SECONDS", 5.0, cast=float)
+# Who may read /ha/status and /metrics without a session (CIDR list); /health* is open.
+try:
+    STATUS_NETWORKS = [ipaddress.ip_network(network) for network in
+                       env.list("STATUS_NETWORKS", default=["127.0.0.0/8", "::1/128"])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STATUS_NETWORKS: {exc}") from None
 
 # --- Logging: never the request body, never a secret ----------------------------------
 LOGGING = {

@@ -41,9 +41,9 @@ def node_state(pair) -> tuple:
 
 
 # Rows that change every few seconds by themselves: the primary's heartbeat and seals
-# (replicated), this node's seals, witness and sessions (local).
+# (replicated), this node's seals, witness, sessions and HA status checks (local).
 MOVING_TABLES = {"ha_heartbeat", "audit_auditseal", "django_session", "audit_outboxseal",
-                 "audit_sealwitness"}
+                 "audit_sealwitness", "ha_nodestatus", "ha_transition"}
 
 
 def _tables(pair, schema: str) -> list[str]:

@@ -1,43 +1,34 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
-from audit.shipping import pending_count
-from ha.dbconnect import HaConfigError, admin_cursor
-from ha.models import Heartbeat
-from ha.replica import replica_state
-from ha.router import is_read_only_node
-
-# The primary stamps its heartbeat every second; older than this, the link is down.
-HEARTBEAT_STALE_SECONDS = 3.0
+from ha.observe import ALIVE, observe
 
 
 class Command(BaseCommand):
-    help = ("This node's HA state for an operator: role, replication threads and errors, "
-            "age of the primary's heartbeat, audit rows waiting. Exit 1 when unhealthy.")
+    help = ("This node's two HA statuses, looked at now with the same code as the "
+            "status checks: High Availability and Replication, their reasons and "
+            "details. Exit 1 unless both are Alive (a standalone node exits 0).")
 
     def handle(self, *args, **options):
         self.stdout.write(f"node {settings.NODE_NAME}, role {settings.NODE_ROLE}")
-        if not is_read_only_node():
-            return
         try:
-            with admin_cursor() as cursor:
-                state = replica_state(cursor)
-        except HaConfigError as exc:
-            raise CommandError(str(exc)) from None
-        beat = Heartbeat.objects.filter(id=1).values_list("beat_at", flat=True).first()
-        age = (timezone.now() - beat).total_seconds() if beat else None
-        self.stdout.write(f"replica I/O: {state.io_running or 'not configured'}, "
-                          f"SQL: {state.sql_running or '-'}, from "
-                          f"{state.master_host}:{state.master_port}")
-        self.stdout.write("primary heartbeat: " + (f"{age:.1f} s old" if age is not None
-                                                   else "never received"))
-        self.stdout.write(f"audit rows waiting for the primary: {pending_count()}")
-        problems = [state.problem] if state.problem else []
-        if state.io_running != "Yes" or state.sql_running != "Yes":
-            problems.append("replication is not running")
-        if age is None or age > HEARTBEAT_STALE_SECONDS:
-            problems.append("the primary's heartbeat is stale: the primary or the link is down")
+            seen = observe(now=timezone.now())
+        except DatabaseError as exc:
+            raise CommandError(f"this node's database does not answer: {exc}") from None
+        for title, status, reason in (("High Availability", seen.ha, seen.ha_reason),
+                                      ("Replication", seen.replication,
+                                       seen.replication_reason)):
+            self.stdout.write(f"{title} Status: {status.capitalize()}"
+                              + (f" ({reason})" if reason else ""))
+        for name, value in seen.details.items():
+            self.stdout.write(f"  {name}: {'-' if value is None else value}")
+        if settings.NODE_ROLE == "standalone":
+            return
+        problems = [reason or f"{title} is {status}" for title, status, reason in (
+            ("High Availability", seen.ha, seen.ha_reason),
+            ("Replication", seen.replication, seen.replication_reason)) if status != ALIVE]
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write("healthy: replicating and fresh")
