@@ -1,6 +1,7 @@
 """Detection times of the HA status (issue 9): seconds from a link freeze or a primary
 kill to "High Availability Failed" on the secondary's /ha/status, and from the
-restoration to "Alive". Used by make bench and by tests/ha/test_status_detection.py."""
+restoration to "Alive". Used by make bench: timings are measured there, never
+asserted in a test."""
 from __future__ import annotations
 
 import json

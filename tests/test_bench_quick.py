@@ -38,4 +38,7 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     assert [p["accounts"] for p in figures["ha_pack"]] == [1000, 2000]
     assert all(p["accounts_on_secondary"] == p["accounts"] for p in figures["ha_pack"])
     assert figures["audit_flowback"]["arrived"] == figures["audit_flowback"]["rows"]
+    for scenario in ("link_freeze", "primary_kill"):
+        for phase in ("to_failed", "to_alive"):
+            assert len(figures["ha_detection"][scenario][phase]["trials"]) == 2
     assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout

@@ -3,7 +3,6 @@ Celery beat checks, as /ha/status, /health* and /metrics show them. Every test
 leaves the pair healthy (it is shared by all HA tests)."""
 import json
 import signal
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -11,7 +10,8 @@ import uuid
 import MySQLdb
 import pytest
 
-from tests.ha.conftest import WebClient, wait_until
+from tests.ha.support import WebClient
+from tests.support import wait_until
 from tests.ha.nodefiles import audit_shipper_password
 
 pytestmark = pytest.mark.ha
@@ -74,10 +74,9 @@ def test_a_healthy_pair_is_alive_on_both_nodes_with_its_details(pair):
 def test_a_frozen_link_fails_high_availability_on_both_nodes_until_it_returns(pair):
     wait_healthy(pair)
     pair.link.freeze()
-    frozen_at = time.monotonic()
     try:
+        # How fast is make bench's to measure; here only that it happens.
         seen = wait_for_statuses(pair.secondary, "failed", "alive")
-        detected = time.monotonic() - frozen_at
         assert "heartbeat is stale" in seen["ha"]["reason"]
         assert fetch(pair.secondary, "/health/replica")[0] == 503
         assert fetch(pair.secondary, "/health")[0] == 200  # still serving, read-only
@@ -89,14 +88,11 @@ def test_a_frozen_link_fails_high_availability_on_both_nodes_until_it_returns(pa
         assert primary["replication"]["status"] == "unknown"  # it cannot know: honest
     finally:
         pair.link.resume()
-    resumed_at = time.monotonic()
     wait_for_statuses(pair.secondary, "alive", "alive")
-    recovered = time.monotonic() - resumed_at
     wait_for_statuses(pair.primary, "alive", "alive")
     history = status_of(pair.secondary)["history"]
     assert [(t["status"], t["from"], t["to"]) for t in history[:2]] == [
         ("ha", "failed", "alive"), ("ha", "alive", "failed")]
-    assert detected < 10 and recovered < 10, (detected, recovered)
 
 
 def test_a_conflicting_row_fails_replication_with_the_database_error(pair):
