@@ -10,7 +10,7 @@ from django.conf import settings
 # secondary's audit outbox and one-time-code replay state, this node's HA status.
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
 LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "audit.sealwitness",
-                          "accounts.otplocalstate"})
+                          "accounts.otplocalstate", "alerts.alertdelivery"})
 
 
 class ReadOnlyNode(Exception):

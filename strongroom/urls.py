@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("vault.api_urls")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 
