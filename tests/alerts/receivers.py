@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from pysnmp.carrier.asyncio.dgram import udp
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import ntfrcv
+from pysnmp.proto.rfc1902 import OctetString
 
 COMMUNITY = "alerts-test-community"
 
@@ -97,6 +98,12 @@ class SyslogTcpReceiver:
         self._server.server_close()
 
 
+def _text(value) -> str:
+    if isinstance(value, OctetString):
+        return value.asOctets().decode("utf-8")  # prettyPrint shows multi-line text as hex
+    return value.prettyPrint()
+
+
 class SnmpTrapReceiver:
     """Accepts v2c traps for COMMUNITY; each trap is a list of (oid, value, type name)."""
 
@@ -108,7 +115,7 @@ class SnmpTrapReceiver:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _received(self, _engine, _ref, _engine_id, _context, var_binds, _ctx) -> None:
-        self.traps.append([(str(name), value.prettyPrint(), type(value).__name__)
+        self.traps.append([(str(name), _text(value), type(value).__name__)
                            for name, value in var_binds])
 
     def _run(self) -> None:
@@ -123,6 +130,11 @@ class SnmpTrapReceiver:
         self._ready.set()
         self._loop.run_forever()
         snmp_engine.close_dispatcher()
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     def start(self) -> SnmpTrapReceiver:
         self._thread.start()
