@@ -117,7 +117,11 @@ def deliveries_sweep() -> int:
     """Send what is due and was never enqueued (or whose task was lost)."""
     due = selectors.deliveries_due(stuck_after_seconds=STUCK_CLAIM_SECONDS)
     for delivery_id in due:
-        delivery_attempt(delivery_id=delivery_id)
+        try:
+            delivery_attempt(delivery_id=delivery_id)
+        # One delivery's trouble (its audit row, say) must not hold back the others.
+        except Exception:  # noqa: BLE001
+            logger.exception("alert delivery %s: attempt failed", delivery_id)
     return len(due)
 
 
