@@ -3,13 +3,14 @@ sysUpTime.0 and snmpTrapOID.0 first, then our objects follow."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timezone
 
 from django.conf import settings
 from pysnmp.hlapi.v3arch.asyncio import (CommunityData, ContextData, NotificationType,
                                          ObjectIdentity, SnmpEngine, UdpTransportTarget,
                                          send_notification)
-from pysnmp.proto.rfc1902 import OctetString
+from pysnmp.proto.rfc1902 import OctetString, TimeTicks
 
 from alerts.channels import ChannelError
 from alerts.events import HA_ALIVE, HA_FAILED, REPLICATION_ALIVE, REPLICATION_FAILED, alert_text
@@ -22,6 +23,9 @@ NOTIFICATIONS = {HA_ALIVE: f"{MIB_ROOT}.0.1", HA_FAILED: f"{MIB_ROOT}.0.2",
 OBJECTS = {"node": f"{MIB_ROOT}.1.1.0", "peer": f"{MIB_ROOT}.1.2.0",
            "since": f"{MIB_ROOT}.1.3.0", "text": f"{MIB_ROOT}.1.4.0",
            "transition": f"{MIB_ROOT}.1.5.0"}
+SYS_UP_TIME = "1.3.6.1.2.1.1.3.0"
+# sysUpTime is this sender's: the process's age (a fresh pysnmp engine would say 0).
+_STARTED = time.monotonic()
 # The MIB's sizes, in octets: SnmpAdminString (255) and StrongroomLongText (1024).
 SIZES = {"node": 255, "peer": 255, "since": 64, "text": 1024, "transition": 64}
 
@@ -44,8 +48,10 @@ async def _send(*, delivery: AlertDelivery, host: str, port: int) -> None:
         target = await UdpTransportTarget.create((host, port),
                                                  timeout=settings.ALERT_SEND_TIMEOUT, retries=0)
         notification = NotificationType(ObjectIdentity(NOTIFICATIONS[delivery.event]))
-        notification.add_varbinds(*[(OBJECTS[name], OctetString(_octets(value, SIZES[name])))
-                                    for name, value in trap_values(delivery).items()])
+        uptime = TimeTicks(int((time.monotonic() - _STARTED) * 100) % 2 ** 32)
+        ours = [(OBJECTS[name], OctetString(_octets(value, SIZES[name])))
+                for name, value in trap_values(delivery).items()]
+        notification.add_varbinds((SYS_UP_TIME, uptime), *ours)
         error, _status, _index, _binds = await send_notification(
             engine, CommunityData(settings.ALERT_SNMP_COMMUNITY, mpModel=1), target,
             ContextData(), "trap", notification)
