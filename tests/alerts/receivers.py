@@ -10,6 +10,7 @@ import threading
 from email.message import Message
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from pysnmp.carrier.asyncio.dgram import udp
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import ntfrcv
@@ -25,10 +26,15 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 
 class SmtpReceiver:
-    def __init__(self, port: int | None = None) -> None:
+    """Accepts every message; with `refuse_logins`, asks for a login and refuses any."""
+
+    def __init__(self, port: int | None = None, *, refuse_logins: bool = False) -> None:
         self.messages: list[Message] = []
         self.port = port or free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        auth = {"auth_required": True, "auth_require_tls": False,
+                "authenticator": lambda *_args: AuthResult(success=False, handled=False)} \
+            if refuse_logins else {}
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content)
