@@ -38,3 +38,19 @@ def due_filter(*, now: datetime, stuck_after_seconds: float) -> Q:
 def deliveries_due(*, stuck_after_seconds: float) -> list[int]:
     due = due_filter(now=timezone.now(), stuck_after_seconds=stuck_after_seconds)
     return list(AlertDelivery.objects.filter(due).values_list("pk", flat=True))
+
+
+def deliveries_failed_count() -> int:
+    """Alerts this node gave up on (every attempt failed): for /metrics."""
+    return AlertDelivery.objects.filter(status=AlertDelivery.Status.FAILED).count()
+
+
+def chosen_channels_without_target(*, default_recipients: list[str]) -> list[str]:
+    """Channels some event fires on that have nowhere to go: said on the page, since
+    each such alert would fail."""
+    targets = alert_targets()
+    configured = {"email": bool(targets.email_recipient_list() or default_recipients),
+                  "syslog": bool(targets.syslog_host), "snmp": bool(targets.snmp_host)}
+    chosen = {channel for rule in AlertRule.objects.all() for channel in rule.channels()}
+    return [channel for channel in ("email", "syslog", "snmp")
+            if channel in chosen and not configured[channel]]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
@@ -28,4 +29,7 @@ def alert_settings(request):
                 field.disabled = True
     return render(request, "alerts/settings.html", {
         "rules_form": rules_form, "targets_form": targets_form, "channels": Channel.choices,
-        "deliveries": selectors.deliveries_recent(), "read_only": read_only})
+        "deliveries": selectors.deliveries_recent(), "read_only": read_only,
+        "missing_targets": [Channel(channel).label for channel in
+                            selectors.chosen_channels_without_target(
+                                default_recipients=settings.ALERT_EMAIL_TO)]})

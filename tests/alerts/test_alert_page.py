@@ -82,3 +82,14 @@ def test_the_page_lists_what_this_node_sent_with_each_error(client, alice):
     page = client.get("/alerts/").content
     assert b"High Availability Failed" in page and b"Connection refused" in page
     assert b"status-failed" in page
+
+
+def test_the_page_warns_of_a_chosen_channel_with_nowhere_to_send(client, alice, settings):
+    settings.ALERT_EMAIL_TO = []
+    choose_channels("ha_failed", "email", "snmp")
+    client.force_login(alice)
+    page = client.get("/alerts/").content.decode()
+    assert "Chosen for an event but with nowhere to send: Email, SNMP trap." in page
+    settings.ALERT_EMAIL_TO = ["oncall@example.test"]
+    page = client.get("/alerts/").content.decode()
+    assert "nowhere to send: SNMP trap." in page

@@ -9,6 +9,7 @@ import pytest
 
 from alerts.channels.snmp import MIB_ROOT
 from alerts.models import AlertDelivery
+from alerts.selectors import deliveries_failed_count
 from alerts.services import alert_transition, deliveries_sweep
 from audit.models import AuditEvent, AuditOutbox
 from tests.alerts.conftest import choose_channels, point_targets
@@ -134,6 +135,7 @@ def test_a_dead_receiver_is_retried_then_failed_with_its_error_and_the_others_ar
     assert (email.status, email.attempts) == ("failed", 2)  # ALERT_MAX_ATTEMPTS
     assert "ConnectionRefusedError" in email.last_error
     assert deliveries_sweep() == 0  # failed for good: not sent again
+    assert deliveries_failed_count() == 1  # what /metrics reports
     assert set(AlertDelivery.objects.exclude(channel="email").values_list(
         "status", flat=True)) == {"sent"}
     [failure] = AuditEvent.objects.filter(action="ha_event", detail__outcome="failed")
