@@ -111,9 +111,10 @@ def _text(value) -> str:
 
 
 class SnmpTrapReceiver:
-    """Accepts v2c traps for COMMUNITY; each trap is a list of (oid, value, type name)."""
+    """Accepts v2c traps for its community; each trap is a list of (oid, value, type name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, community: str = COMMUNITY) -> None:
+        self.community = community
         self.traps: list[list[tuple[str, str, str]]] = []
         self.port = free_port(socket.SOCK_DGRAM)
         self._ready = threading.Event()
@@ -130,7 +131,7 @@ class SnmpTrapReceiver:
         snmp_engine = engine.SnmpEngine()
         config.add_transport(snmp_engine, udp.DOMAIN_NAME,
                              udp.UdpTransport().open_server_mode(("127.0.0.1", self.port)))
-        config.add_v1_system(snmp_engine, "alerts-test", COMMUNITY)
+        config.add_v1_system(snmp_engine, "alerts-test", self.community)
         ntfrcv.NotificationReceiver(snmp_engine, self._received)
         snmp_engine.transport_dispatcher.job_started(1)
         self._ready.set()
