@@ -8,8 +8,10 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, router, transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -105,9 +107,10 @@ def _delivery_failed(*, delivery: AlertDelivery, error: str) -> float | None:
 
 
 def _audit(*, delivery: AlertDelivery, outcome: str, error: str = "") -> None:
-    audit_record(action=AuditEvent.Action.HA_EVENT, actor_name="system",
-                 reason=f"Alert {delivery} {outcome}"
-                        f"{' after ' + str(delivery.attempts) + ' attempts' if error else ''}",
+    reason = f"Alert {delivery} {outcome}"
+    if error:
+        reason += f" after {delivery.attempts} attempts"
+    audit_record(action=AuditEvent.Action.HA_EVENT, actor_name="system", reason=reason,
                  detail={"alert": delivery.event, "channel": delivery.channel,
                          "outcome": outcome, "attempts": delivery.attempts,
                          "transition": str(delivery.transition_id), "error": error})
@@ -126,8 +129,8 @@ def deliveries_sweep() -> int:
 
 
 @transaction.atomic
-def alert_settings_update(*, admin, rules: dict[str, list[str]], targets: dict,
-                          request=None) -> None:
+def alert_settings_update(*, admin: User, rules: dict[str, list[str]], targets: dict,
+                          request: HttpRequest | None = None) -> None:
     """Save each event's channels and the targets (on the primary: both replicate)."""
     for event in EVENT_TITLES:
         chosen = set(rules.get(event, []))
