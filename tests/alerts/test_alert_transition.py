@@ -50,8 +50,9 @@ def test_one_transition_sends_one_message_per_chosen_channel_with_the_right_cont
     assert mail["X-Strongroom-Transition"] == transition_id
     body = mail.get_payload().replace("\r\n", "\n").strip()
     for said in ("High Availability Failed on node-b.example.test since 2026-11-25 17:00:05 UTC",
-                 "cannot talk to its peer node-a.example.test:3306",
-                 "Detail: Slave_IO_Running is Connecting", "What to do: Check that MariaDB runs"):
+                 "node-b.example.test and its peer node-a.example.test:3306 cannot talk",
+                 "Detail: Slave_IO_Running is Connecting",
+                 "What to do: Check that MariaDB runs on both nodes"):
         assert said in body
 
     [raw] = syslog.messages
