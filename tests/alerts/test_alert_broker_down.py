@@ -11,7 +11,10 @@ from strongroom.celery import app
 from tests.alerts.conftest import choose_channels, point_targets
 from tests.ha.conftest import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# serialized_rollback, as every transactional test here: the flush after it must not
+# re-create content types that the next serialized test restores.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__",
+                                   serialized_rollback=True)
 
 
 @pytest.fixture

@@ -17,7 +17,10 @@ from tests.alerts.receivers import COMMUNITY, SmtpReceiver
 from tests.alerts.syslog_grammar import parse
 from tests.ha.conftest import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# serialized_rollback, as every transactional test here: the flush after it must not
+# re-create content types that the next serialized test restores.
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__",
+                                   serialized_rollback=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
