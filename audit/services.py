@@ -18,9 +18,10 @@ from ha.router import ReadOnlyNode, is_read_only_node
 Action = AuditEvent.Action
 # What a read-only node may do, hence audit. Anything else there is a write that
 # will be refused; auditing it first would ship a false row to the primary (the
-# outbox is in the local schema, outside the refused transaction).
+# outbox is in the local schema, outside the refused transaction). HA events: a
+# secondary alerts on what it observes (the primary may be down).
 READ_ONLY_ACTIONS = frozenset({Action.LOGIN, Action.LOGOUT, Action.LOGIN_FAILED,
-                               Action.LOCKOUT, Action.PASSWORD_REVEAL})
+                               Action.LOCKOUT, Action.PASSWORD_REVEAL, Action.HA_EVENT})
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

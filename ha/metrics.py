@@ -3,19 +3,11 @@ statuses. Names follow mysqld_exporter (mysql_slave_status_*, mysql_heartbeat_*)
 with a strongroom_ prefix, so existing dashboards and alert rules map over."""
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 
-from django.apps import apps
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-
-def _alert_send_failures() -> int | None:
-    """Read from the alerts app when it is installed and offers the count."""
-    if not apps.is_installed("alerts"):
-        return None
-    count = getattr(importlib.import_module("alerts.selectors"), "alert_send_failures", None)
-    return count() if count else None
+from alerts.selectors import deliveries_failed_count
 
 
 def metrics_text(summary: dict) -> bytes:
@@ -57,5 +49,5 @@ def metrics_text(summary: dict) -> bytes:
     gauge("strongroom_ha_check_seconds_since_success", "Seconds since the last status check.",
           summary["seconds_since_check"])
     gauge("strongroom_alert_send_failures", "Alert deliveries that failed for good.",
-          _alert_send_failures())
+          deliveries_failed_count())
     return generate_latest(registry)

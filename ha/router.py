@@ -12,7 +12,7 @@ from django.conf import settings
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
 LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "audit.sealwitness",
                           "accounts.otplocalstate", "ha.nodestatus", "ha.transition",
-                          "ha.replicareport"})
+                          "ha.replicareport", "alerts.alertdelivery"})
 
 
 class ReadOnlyNode(Exception):

@@ -1,10 +1,10 @@
 """What a confirmed transition sets off besides its history row: the alerts (R-H8),
-sent by the alerts app. Imported at call time, so ha works without that app."""
+sent by the alerts app."""
 from __future__ import annotations
 
 import logging
 
-from django.apps import apps
+from alerts.services import alert_transition
 
 logger = logging.getLogger(__name__)
 
@@ -14,10 +14,8 @@ def on_transition(transition) -> None:
     logger.warning("%s status on %s: %s -> %s since %s (%s)", transition.kind,
                    transition.node, transition.old, transition.new,
                    transition.since.isoformat(), transition.reason or "no problem")
-    if not transition.alerted or not apps.is_installed("alerts"):
+    if not transition.alerted:
         return
-    from alerts.services import alert_transition
-
     alert_transition(event=f"{transition.kind}_{transition.new}",
                      node=transition.node, since=transition.since, peer=transition.peer,
                      detail=transition.reason, transition_id=str(transition.uuid))

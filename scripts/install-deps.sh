@@ -3,12 +3,15 @@
 # virtualenv from requirements.txt (rebuilt when requirements.txt changes).
 # Every program the code or the tests run comes from a package listed here:
 # mariadbd/mariadb-install-db (mariadb-server), mariadb/mariadb-dump/mariadb-binlog
-# (mariadb-client), redis-server, chromium/chromedriver (browser tests), wrk (benchmark).
+# (mariadb-client), redis-server, chromium/chromedriver (browser tests), wrk (benchmark),
+# snmptranslate (snmp) and smilint (smitools): the tests check the shipped MIB against the
+# IETF base modules (SNMPv2-SMI ...), which Debian ships as text only in erlang-snmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
-          chromium chromium-driver wrk)
+          chromium chromium-driver wrk snmp smitools
+          erlang-snmp)
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv python3-dev)
 missing=()
 for package in "${packages[@]}"; do
@@ -29,6 +32,7 @@ wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "Building .venv from requirements.txt"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # python -m pip: a venv copied from elsewhere keeps a pip script aimed at its old home.
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   echo "$wanted" > "$stamp"
 fi

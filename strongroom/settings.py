@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "vault",
     "audit",
     "ha",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,36 @@ try:
                        env.list("STATUS_NETWORKS", default=["127.0.0.0/8", "::1/128"])]
 except ValueError as exc:
     raise ImproperlyConfigured(f"STATUS_NETWORKS: {exc}") from None
+
+# --- Alerts on HA transitions (R-H8) ----------------------------------------------------
+# The SMTP server and its account are this node's (Django's EMAIL_* names); the targets
+# and each event's channels are chosen on the alerts page (replicated).
+EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env_number("EMAIL_PORT", 25)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL exclude each other")
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")  # or EMAIL_HOST_PASSWORD_FILE
+EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"strongroom@{NODE_NAME}")
+ALERT_EMAIL_TO = env.list("STRONGROOM_ALERT_EMAIL_TO", default=[])
+# The syslog structured data's SD-ID is strongroom@<this>; 32473 is the number RFC 5612
+# reserves for documentation: an operator with an own enterprise number sets it here.
+ALERT_ENTERPRISE_NUMBER = env_number("STRONGROOM_ALERT_ENTERPRISE_NUMBER", 32473)
+ALERT_SYSLOG_FACILITY = env.str("STRONGROOM_ALERT_SYSLOG_FACILITY", default="local0")
+ALERT_SNMP_COMMUNITY = env.str("STRONGROOM_ALERT_SNMP_COMMUNITY", default="public")
+ALERT_SEND_TIMEOUT = env_number("STRONGROOM_ALERT_SEND_TIMEOUT", 5.0, cast=float)
+# Attempts per alert and channel; the wait doubles from the first delay up to the cap.
+ALERT_MAX_ATTEMPTS = env_number("STRONGROOM_ALERT_MAX_ATTEMPTS", 6)
+ALERT_RETRY_SECONDS = env_number("STRONGROOM_ALERT_RETRY_SECONDS", 5.0, cast=float)
+ALERT_RETRY_MAX_SECONDS = env_number("STRONGROOM_ALERT_RETRY_MAX_SECONDS", 300.0, cast=float)
+if ALERT_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("STRONGROOM_ALERT_MAX_ATTEMPTS must be at least 1")
+# A safety net: sends what a lost task message (Redis restarted, say) left pending.
+CELERY_BEAT_SCHEDULE["alerts-sweep"] = {"task": "alerts.tasks.sweep_alert_deliveries",
+                                        "schedule": 30.0, "options": {"expires": 25}}
 
 # --- Logging: never the request body, never a secret ----------------------------------
 LOGGING = {

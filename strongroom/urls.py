@@ -7,6 +7,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("api/v1/", include("vault.api_urls")),
     path("", include("ha.urls")),
+    path("alerts/", include("alerts.urls")),
 ]
 
 

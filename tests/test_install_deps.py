@@ -10,9 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the code runs: localservices (servers, client, dump), the HA tests (binlogs),
-# the browser tests and the benchmark's load generator.
+# the browser tests, the benchmark's load generator and the MIB checks.
 PROGRAMS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump", "mariadb-binlog",
-            "redis-server", "chromium", "chromedriver", "wrk")
+            "redis-server", "chromium", "chromedriver", "wrk", "snmptranslate", "smilint")
 
 
 @functools.cache
