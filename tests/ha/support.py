@@ -3,6 +3,7 @@ a node and the pair as a test sees them, and a person's browser session on a nod
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import re
 import subprocess
 import urllib.error
@@ -15,7 +16,7 @@ import MySQLdb
 
 from localservices.linkproxy import LinkProxy
 from localservices.node import APP_DB_USER, Profile
-from tests.support import run_manage
+from tests.support import run_manage, wait_until
 
 
 @dataclass
@@ -122,3 +123,35 @@ def created_id(headers: dict, kind: str) -> str:
 
 def key_material(profile: Profile) -> bytes:
     return Path(profile.master_key_file).read_text().strip().split(":", 1)[1].encode()
+
+
+# --- The statuses as a monitor reads them (/ha/status) ------------------------------
+
+def fetch(node, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(node.url + path, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError as error:
+        return 0, str(error)
+
+
+def status_of(node) -> dict:
+    code, body = fetch(node, "/ha/status")
+    return json.loads(body) if code == 200 else {}
+
+
+def wait_for_statuses(node, ha: str, replication: str | None = None, *,
+                      timeout: float = 30) -> dict:
+    def reached():
+        status = status_of(node)
+        return status and status["ha"]["status"] == ha and (
+            replication is None or status["replication"]["status"] == replication) and status
+    return wait_until(reached, timeout=timeout,
+                      what=f"{node.profile.name}: HA {ha}, replication {replication}")
+
+
+def wait_healthy(pair) -> None:
+    for node in (pair.secondary, pair.primary):
+        wait_for_statuses(node, "alive", "alive", timeout=60)

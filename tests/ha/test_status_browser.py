@@ -5,7 +5,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.ha.test_status_pair import wait_healthy
+from tests.ha.support import wait_healthy
 
 pytestmark = [pytest.mark.ha, pytest.mark.browser]
 

@@ -3,48 +3,15 @@ Celery beat checks, as /ha/status, /health* and /metrics show them. Every test
 leaves the pair healthy (it is shared by all HA tests)."""
 import json
 import signal
-import urllib.error
-import urllib.request
 import uuid
 
 import MySQLdb
 import pytest
 
-from tests.ha.support import WebClient
-from tests.support import wait_until
 from tests.ha.nodefiles import audit_shipper_password
+from tests.ha.support import WebClient, fetch, status_of, wait_for_statuses, wait_healthy
 
 pytestmark = pytest.mark.ha
-
-
-def fetch(node, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(node.url + path, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError as error:
-        return 0, str(error)
-
-
-def status_of(node) -> dict:
-    code, body = fetch(node, "/ha/status")
-    return json.loads(body) if code == 200 else {}
-
-
-def wait_for_statuses(node, ha: str, replication: str | None = None, *,
-                      timeout: float = 30) -> dict:
-    def reached():
-        status = status_of(node)
-        return status and status["ha"]["status"] == ha and (
-            replication is None or status["replication"]["status"] == replication) and status
-    return wait_until(reached, timeout=timeout,
-                      what=f"{node.profile.name}: HA {ha}, replication {replication}")
-
-
-def wait_healthy(pair) -> None:
-    for node in (pair.secondary, pair.primary):
-        wait_for_statuses(node, "alive", "alive", timeout=60)
 
 
 def test_a_healthy_pair_is_alive_on_both_nodes_with_its_details(pair):
