@@ -3,6 +3,8 @@ a node and the pair as a test sees them, and a person's browser session on a nod
 from __future__ import annotations
 
 import http.cookiejar
+import uuid
+from contextlib import contextmanager
 import json
 import re
 import subprocess
@@ -155,3 +157,22 @@ def wait_for_statuses(node, ha: str, replication: str | None = None, *,
 def wait_healthy(pair) -> None:
     for node in (pair.secondary, pair.primary):
         wait_for_statuses(node, "alive", "alive", timeout=60)
+
+
+@contextmanager
+def conflicting_row(pair):
+    """Someone with root on the secondary writes a team the primary then creates too:
+    replication stops on a duplicate key. On exit, the operator's repair: drop the
+    stray row and apply the primary's again."""
+    name = f"conflict-{uuid.uuid4().hex[:6]}"
+    pair.secondary.profile.mariadb.run_sql(
+        f"SET sql_log_bin = 0; INSERT INTO strongroom.accounts_team (name) VALUES ('{name}');")
+    admin = WebClient(pair.primary.url)
+    admin.login("admin", pair.primary.admin_password())
+    assert admin.post("/accounts/teams/new/", {"name": name})[0] == 302
+    try:
+        yield
+    finally:
+        pair.secondary.profile.mariadb.run_sql(
+            f"SET sql_log_bin = 0; DELETE FROM strongroom.accounts_team WHERE name = '{name}';"
+            f" START SLAVE SQL_THREAD;")

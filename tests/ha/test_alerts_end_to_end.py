@@ -7,7 +7,6 @@ the pair healthy."""
 from __future__ import annotations
 
 import signal
-import uuid
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -15,7 +14,7 @@ import pytest
 
 from tests.alerts.receivers import SnmpTrapReceiver, SyslogUdpReceiver
 from tests.alerts.syslog_grammar import parse
-from tests.ha.support import WebClient, wait_for_statuses, wait_healthy
+from tests.ha.support import WebClient, conflicting_row, wait_for_statuses, wait_healthy
 from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
@@ -119,19 +118,9 @@ def test_a_conflicting_row_alerts_replication_failed_with_the_database_error(
         pair, receivers):
     wait_healthy(pair)
     started = now()
-    name = f"alert-conflict-{uuid.uuid4().hex[:6]}"
-    pair.secondary.profile.mariadb.run_sql(
-        f"SET sql_log_bin = 0; INSERT INTO strongroom.accounts_team (name) VALUES ('{name}');")
-    admin = WebClient(pair.primary.url)
-    admin.login("admin", pair.primary.admin_password())
-    assert admin.post("/accounts/teams/new/", {"name": name})[0] == 302
     failed = each_channel((SECONDARY, "replication_failed"), (PRIMARY, "replication_failed"))
-    try:
+    with conflicting_row(pair):
         alerts = receivers.wait_for(started, failed)
-    finally:  # the operator's repair
-        pair.secondary.profile.mariadb.run_sql(
-            f"SET sql_log_bin = 0; DELETE FROM strongroom.accounts_team WHERE name = '{name}';"
-            f" START SLAVE SQL_THREAD;")
     wait_healthy(pair)
     alive = each_channel((SECONDARY, "replication_alive"), (PRIMARY, "replication_alive"))
     alerts = receivers.wait_for(started, failed + alive)

@@ -3,13 +3,12 @@ Celery beat checks, as /ha/status, /health* and /metrics show them. Every test
 leaves the pair healthy (it is shared by all HA tests)."""
 import json
 import signal
-import uuid
 
 import MySQLdb
 import pytest
 
 from tests.ha.nodefiles import audit_shipper_password
-from tests.ha.support import WebClient, fetch, status_of, wait_for_statuses, wait_healthy
+from tests.ha.support import WebClient, conflicting_row, fetch, status_of, wait_for_statuses, wait_healthy
 
 pytestmark = pytest.mark.ha
 
@@ -64,24 +63,13 @@ def test_a_frozen_link_fails_high_availability_on_both_nodes_until_it_returns(pa
 
 def test_a_conflicting_row_fails_replication_with_the_database_error(pair):
     wait_healthy(pair)
-    name = f"status-conflict-{uuid.uuid4().hex[:6]}"
-    # Someone with root on the secondary writes a row the primary will write too.
-    pair.secondary.profile.mariadb.run_sql(
-        f"SET sql_log_bin = 0; INSERT INTO strongroom.accounts_team (name) VALUES ('{name}');")
-    admin = WebClient(pair.primary.url)
-    admin.login("admin", pair.primary.admin_password())
-    assert admin.post("/accounts/teams/new/", {"name": name})[0] == 302
-    try:
+    with conflicting_row(pair):
         seen = wait_for_statuses(pair.secondary, "alive", "failed")
         assert "Duplicate entry" in seen["replication"]["reason"]
         primary = wait_for_statuses(pair.primary, "alive", "failed")
         assert "Duplicate entry" in primary["replication"]["reason"]
         code, body = fetch(pair.secondary, "/health/replica")
         assert code == 503 and "Duplicate entry" in json.loads(body)["reason"]
-    finally:  # the operator's repair: drop the stray row, apply the primary's again
-        pair.secondary.profile.mariadb.run_sql(
-            f"SET sql_log_bin = 0; DELETE FROM strongroom.accounts_team WHERE name = '{name}';"
-            f" START SLAVE SQL_THREAD;")
     wait_for_statuses(pair.secondary, "alive", "alive")
     wait_for_statuses(pair.primary, "alive", "alive")
     pair.wait_replicated()
