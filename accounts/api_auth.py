@@ -1,5 +1,4 @@
 """Token authentication for the JSON API: `Authorization: Bearer <token>`."""
-import json
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,14 +41,3 @@ def api_view(methods: list[str]):
         return wrapper
     return decorator
 
-
-def json_body(request) -> dict:
-    if not request.body:
-        return {}
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object.")
-    return body
