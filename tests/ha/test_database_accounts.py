@@ -133,15 +133,3 @@ def test_the_database_refuses_the_app_account_an_update_or_delete_of_the_audit_t
                            "SET delivered_at = NULL WHERE 1 = 0")
     finally:
         connection.close()
-
-
-def test_the_secondarys_app_account_still_only_reads_the_replicated_schema(pair):
-    connection = pair.secondary.app_connection()
-    try:
-        with connection.cursor() as cursor:
-            with pytest.raises(MySQLdb.OperationalError) as error:
-                cursor.execute("INSERT INTO strongroom.audit_auditevent (id) VALUES (NULL)")
-            assert error.value.args[0] == COMMAND_DENIED
-            cursor.execute("SELECT COUNT(*) FROM strongroom.audit_auditevent")
-    finally:
-        connection.close()
