@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localservices.linkproxy import LinkProxy
-from localservices.node import VAR, Profile
+from localservices.node import ROOT, VAR, Profile, services_up
 from localservices.process import free_port
-from localservices.stack import (PYTHON, ROOT, manage, node_environment, pair_down,
-                                 prepare_primary, prepare_secondary, services_up,
-                                 start_processes)
+from localservices.processes import PYTHON, manage, node_environment, start_processes
+from localservices.stack import pair_down, prepare_primary, prepare_secondary
 
 BENCH_DIR = VAR / "bench"
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from localservices.process import free_port, start_detached, stop_pid_file, wait_for
-from localservices.stack import ROOT
+from localservices.node import ROOT
 
 BAO = ROOT / ".venv" / "bin" / "bao"
 

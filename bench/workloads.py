@@ -13,8 +13,10 @@ from bench.cluster import BenchPair, fresh_primary_and_secondary, seed
 from bench.loadgen import Target, measure
 from bench.openbao import OpenBao
 from localservices.process import stop_pid
-from localservices.stack import (ROOT, manage, node_environment, pack_path, pair_down,
-                                 start_processes)
+from localservices.installer import pack_file
+from localservices.node import ROOT
+from localservices.processes import manage, node_environment, start_processes
+from localservices.stack import pair_down
 
 
 # --- Reads and writes under load (wrk) -------------------------------------------
@@ -227,14 +229,14 @@ def ha_pack(accounts: int) -> dict:
         started = time.monotonic()
         manage(primary, "ha_setup", primary.node_name, secondary.node_name,
                "--primary-address", "127.0.0.1", "--primary-port", str(primary.mariadb_port),
-               "--output", str(pack_path(primary)))
+               "--output", str(pack_file(primary)))
         built = time.monotonic() - started
         started = time.monotonic()
-        manage(secondary, "ha_install_pack", str(pack_path(primary)))
+        manage(secondary, "ha_install_pack", str(pack_file(primary)))
         installed = time.monotonic() - started
         rows = secondary.mariadb.query("SELECT COUNT(*) FROM strongroom.vault_account")[0][0]
         return {"accounts": accounts, "build_s": built, "install_s": installed,
-                "pack_mb": pack_path(primary).stat().st_size / 1e6,
+                "pack_mb": pack_file(primary).stat().st_size / 1e6,
                 "accounts_on_secondary": rows}
     finally:
         pair_down(primary, secondary)
@@ -247,7 +249,7 @@ def audit_flowback(pair: BenchPair, rows: int) -> dict:
     all of them are in the primary's trail."""
     import subprocess
 
-    from localservices.stack import PYTHON
+    from localservices.processes import PYTHON
 
     marker = f"bench-flowback-{int(time.time())}"
     pair.link.freeze()

@@ -75,11 +75,19 @@ def query_dicts(cursor, sql: str, args=None) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def tls_files(ha_dir: Path, role: str) -> dict[str, str]:
-    """The client certificate a secondary presents for `role` (replica or audit)."""
+def audit_tls_files(ha_dir: Path) -> dict[str, str]:
+    """The client certificate the secondary's app presents to ship audit rows."""
     tls = ha_dir / "tls"
-    return {"ca": str(tls / "ca.pem"), "cert": str(tls / f"{role}.pem"),
-            "key": str(tls / f"{role}.key")}
+    return {"ca": str(tls / "ca.pem"), "cert": str(tls / "audit.pem"),
+            "key": str(tls / "audit.key")}
+
+
+def replica_tls_files(cursor) -> dict[str, str]:
+    """The client certificate the secondary's database server presents to replicate:
+    beside the server's own certificate files, where that server can read them."""
+    tls = Path(query_one(cursor, "SELECT @@ssl_cert")).parent
+    return {"ca": str(tls / "replication-ca.pem"), "cert": str(tls / "replication.pem"),
+            "key": str(tls / "replication.key")}
 
 
 def primary_audit_connection(*, timeout: int = 3, io_timeout: int | None = None
@@ -92,6 +100,6 @@ def primary_audit_connection(*, timeout: int = 3, io_timeout: int | None = None
                            user=settings.AUDIT_SHIPPER_USER,
                            password=settings.AUDIT_SHIPPER_PASSWORD,
                            database=settings.DATABASES["default"]["NAME"],
-                           ssl=tls_files(settings.HA_DIR, "audit"), ssl_mode="VERIFY_IDENTITY",
+                           ssl=audit_tls_files(settings.HA_DIR), ssl_mode="VERIFY_IDENTITY",
                            charset="utf8mb4", connect_timeout=timeout, read_timeout=io_timeout,
                            write_timeout=io_timeout)

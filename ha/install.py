@@ -14,17 +14,19 @@ from typing import Callable
 from django.conf import settings
 from django.core.management import call_command
 
-from ha.dbconnect import admin_client_options, admin_cursor, query_one
+from ha.dbconnect import admin_client_options, admin_cursor, query_one, replica_tls_files
 from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
 from ha.replica import ReplicaState, change_master, wait_until_connected
 from ha.sql import NOT_LOGGED, quote_identifier
+from ha.tls import write_for_server
 from strongroom.envfile import parse_env
 from vault import keyring
 
 GTID_STATEMENT = re.compile(rb"^SET GLOBAL gtid_slave_pos\s*=\s*'[^']*';?\s*$", re.MULTILINE)
-TLS_FILES = ("ca.pem", "replica.pem", "replica.key", "audit.pem", "audit.key")
+# The app's client files (the audit shipper's); the replica's are the database server's.
+APP_TLS_FILES = ("ca.pem", "audit.pem", "audit.key")
 
 
 class InstallError(Exception):
@@ -52,8 +54,10 @@ def pack_install(*, path: Path, force_host: bool = False,
     progress("pack verified; installing")
 
     ha_dir = settings.HA_DIR
-    for name in TLS_FILES:
+    for name in APP_TLS_FILES:
         write_private(ha_dir / "tls" / name, pack.files[f"tls/{name}"])
+    with admin_cursor() as cursor:
+        _install_replica_tls(cursor, pack)
     credentials = json.loads(pack.files["credentials.json"])
     write_private(ha_dir / "audit_shipper_password", credentials["audit_password"])
 
@@ -83,6 +87,15 @@ def pack_install(*, path: Path, force_host: bool = False,
     call_command("migrate", database="local", verbosity=0)
     progress("replication started; waiting for the primary")
     return InstallResult(pack=pack, replica=wait_until_connected())
+
+
+def _install_replica_tls(cursor, pack: Pack) -> None:
+    """The replica's client certificate is read by the database server itself, which
+    runs as its own user: beside its server certificate, readable by it (tls.py)."""
+    data_dir = Path(query_one(cursor, "SELECT @@datadir"))
+    files = replica_tls_files(cursor)
+    for role, name in (("ca", "ca.pem"), ("cert", "replica.pem"), ("key", "replica.key")):
+        write_for_server(Path(files[role]), pack.files[f"tls/{name}"], data_dir=data_dir)
 
 
 def _refuse_unsafe_target(cursor, manifest: dict) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 
-from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, tls_files
+from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, replica_tls_files
 from ha.nodeconfig import write_ha_env
 
 # Notice a dead link in seconds, not the default minute (see DESIGN-NOTES).
@@ -18,7 +17,7 @@ def change_master(cursor, *, host: str, port: int, user: str | None = None,
                   password: str | None = None) -> None:
     """Point the replica at the primary over TLS, verifying the primary's certificate
     and host name, and present the replica's client certificate."""
-    files = tls_files(settings.HA_DIR, "replica")
+    files = replica_tls_files(cursor)
     options = {"MASTER_HOST": host, "MASTER_PORT": port,
                "MASTER_SSL": 1, "MASTER_SSL_VERIFY_SERVER_CERT": 1,
                "MASTER_SSL_CA": files["ca"], "MASTER_SSL_CERT": files["cert"],

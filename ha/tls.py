@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import pwd
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,19 +82,33 @@ def subject_of(cert_pem: bytes) -> str:
 
 
 def write_for_server(path: Path, data: bytes, *, data_dir: Path) -> None:
-    """Write a file the database server reads (its key, certificate, CA) atomically,
-    mode 0600 and owned by the owner of the server's data dir: a packaged MariaDB runs
-    as `mysql`, not as whoever runs the command, and must be able to read its key."""
-    owner = data_dir.stat()
+    """Write a file the database server reads (its key, certificate, CA, its replica
+    client certificate) atomically. The server runs as the owner of its data dir
+    (`mysql` when packaged), who may not be whoever runs this command:
+    - in a set-gid directory of the server's group (the node installer makes one, owned
+      by the app's service user) the file is readable by that group, mode 0640, so the
+      service user replaces it without root;
+    - otherwise it is the server user's own, mode 0600 (giving it away needs root)."""
+    server = data_dir.stat()
+    try:
+        server_group = pwd.getpwuid(server.st_uid).pw_gid
+    except KeyError:  # a user without a name: its data dir's group stands for it
+        server_group = server.st_gid
     path.parent.mkdir(parents=True, exist_ok=True)
+    directory = path.parent.stat()
+    shared = bool(directory.st_mode & stat.S_ISGID) and directory.st_gid == server_group
     partial = path.with_name(path.name + ".new")
     partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                         0o640 if shared else 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
-    if (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+    owner = (directory.st_uid, directory.st_gid) if shared else (server.st_uid, server_group)
+    # Not root in a shared directory: the file is ours, and the set-gid bit gave it
+    # the server's group already.
+    if owner != (os.geteuid(), os.getegid()) and not (shared and os.geteuid() != 0):
         try:
-            os.chown(partial, owner.st_uid, owner.st_gid)
+            os.chown(partial, *owner)
         except PermissionError:
             partial.unlink(missing_ok=True)
             raise

@@ -5,7 +5,8 @@ machine's own MariaDB (3306) is never touched.
 """
 from __future__ import annotations
 
-import secrets
+import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
-from localservices.process import ServiceError, pid_alive, start_detached, stop_pid, wait_for
+from localservices.files import owned_directory, primary_group
+from localservices.process import (ServiceError, pid_alive, start_detached, stop_pid,
+                                   systemctl, wait_for)
 
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mariadbd"
 
@@ -26,6 +29,17 @@ class MariaDBServer:
     port: int
     server_id: int = 1
     extra_options: dict[str, str] = field(default_factory=dict)
+    bind_address: str = "127.0.0.1"
+    # The OS user the server runs as ("": whoever starts it) and the app's service
+    # user, who owns the TLS directory so that `ha_setup` can replace the files in it.
+    user: str = ""
+    tls_owner: str = ""
+    # Started and stopped by systemd through this unit, when set (units.py).
+    systemd_unit: str = ""
+
+    @property
+    def os_user(self) -> str:
+        return self.user or pwd.getpwuid(os.geteuid()).pw_name
 
     @property
     def data_dir(self) -> Path:
@@ -55,7 +69,7 @@ class MariaDBServer:
             "socket": str(self.socket.resolve()),
             "pid-file": str(self.pid_file.resolve()),
             "port": str(self.port),
-            "bind-address": "127.0.0.1",
+            "bind-address": self.bind_address,
             "skip-name-resolve": "ON",
             "server-id": str(self.server_id),
             "gtid-domain-id": str(self.server_id),
@@ -94,8 +108,23 @@ class MariaDBServer:
             return False
         return True
 
+    def command(self) -> list[str]:
+        """How the server is started: by `start()` and by the node's systemd unit."""
+        return [MARIADBD, f"--defaults-file={self.defaults_file.resolve()}",
+                f"--user={self.os_user}"]
+
+    def prepare_directories(self) -> None:
+        """The server's own directory (socket, pid, logs) is its user's, open for
+        passing through to the TLS directory inside: that one is the service user's,
+        set-gid to the server's group (tls.py)."""
+        owned_directory(self.base_dir, user=self.user, mode=0o755)
+        if self.tls_owner:
+            owned_directory(self.tls_dir, user=self.tls_owner,
+                            group=primary_group(self.os_user),
+                            mode=0o2750)
+
     def ensure_started(self) -> None:
-        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.prepare_directories()
         changed = self.write_config()
         if self.is_running():
             if not changed:
@@ -107,14 +136,16 @@ class MariaDBServer:
         self.start()
 
     def start(self) -> None:
-        log = open(self.base_dir / "mariadbd.out", "ab")
-        pid = start_detached(
-            [MARIADBD, f"--defaults-file={self.defaults_file.resolve()}", "--user=root"],
-            pid_file=self.base_dir / "launcher.pid",
-            log=log,
-        )
+        if self.systemd_unit:
+            systemctl("restart", self.systemd_unit)
+            alive = None
+        else:
+            log = open(self.base_dir / "mariadbd.out", "ab")
+            pid = start_detached(self.command(), pid_file=self.base_dir / "launcher.pid",
+                                 log=log)
+            alive = lambda: pid_alive(pid)  # noqa: E731
         wait_for(self.is_running, what=f"MariaDB on 127.0.0.1:{self.port}", timeout=60,
-                 log_file=self.base_dir / "error.log", alive=lambda: pid_alive(pid))
+                 log_file=self.base_dir / "error.log", alive=alive)
 
     def _ensure_bootstrap_tls(self) -> None:
         """MariaDB refuses to start with missing TLS files: give a new server a
@@ -135,7 +166,7 @@ class MariaDBServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
             ["mariadb-install-db", f"--defaults-file={self.defaults_file.resolve()}",
-             "--user=root", "--auth-root-authentication-method=socket",
+             f"--user={self.os_user}", "--auth-root-authentication-method=socket",
              "--skip-test-db"],
             capture_output=True, text=True,
         )
@@ -145,6 +176,9 @@ class MariaDBServer:
 
     def stop(self, *, sig: int = signal.SIGTERM) -> None:
         """SIGTERM for a clean shutdown; SIGKILL to simulate a crash."""
+        if self.systemd_unit and sig == signal.SIGTERM:
+            systemctl("stop", self.systemd_unit)
+            return
         pid_text = self.pid_file.read_text().strip() if self.pid_file.exists() else ""
         if pid_text:
             stop_pid(int(pid_text), timeout=60, sig=sig, group=False)
@@ -189,18 +223,17 @@ class MariaDBServer:
         finally:
             connection.close()
 
-    def ensure_user(self, *, user: str, password_file: Path,
+    def drop_anonymous_accounts(self) -> None:
+        """mariadb-install-db may create ''@'localhost': it would win over a named
+        account connecting from that host (the replication login, say)."""
+        anonymous = self.query("SELECT Host FROM mysql.user WHERE User = ''")
+        self.execute_unlogged([("DROP USER %s@%s", ("", host)) for (host,) in anonymous])
+
+    def ensure_user(self, *, user: str, password: str,
                     grants: list[tuple[str, str]], grant_option: bool = False) -> None:
-        """Create an account on first use (password in a 0600 file), `grants` being
-        (privileges, schema or "*") pairs. An existing account keeps its grants: the
-        HA commands and migrate narrow them by role. Only the password's hash is sent."""
-        if password_file.exists():
-            password = password_file.read_text()
-        else:
-            password = secrets.token_urlsafe(24)
-            password_file.parent.mkdir(parents=True, exist_ok=True)
-            password_file.touch(mode=0o600)
-            password_file.write_text(password)  # verbatim, no newline
+        """Create an account on first use, `grants` being (privileges, schema or "*")
+        pairs, and set its password. An existing account keeps its grants: the HA
+        commands and migrate narrow them by role. Only the password's hash is sent."""
         host = "127.0.0.1"
         exists = self.query("SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s",
                             (user, host))[0][0] == 1

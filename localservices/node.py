@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ha.sql import quote_identifier
+from localservices.files import owned_directory, owned_file, primary_group
 from localservices.mariadb import MariaDBServer
 from localservices.redis import RedisServer
 from strongroom.envfile import format_env
@@ -32,6 +33,15 @@ class Profile:
     base_dir: Path = field(default=None)  # type: ignore[assignment]
     node_name: str = ""
     secondary: bool = False
+    # As root, the installer runs the app as this user and MariaDB as `mysql`;
+    # "" runs everything as the caller (make run, make test).
+    service_user: str = ""
+    # Where the node listens for other hosts: MariaDB (the secondary replicates from
+    # it) and the TLS proxy, on `https_port` (0: no proxy, plain HTTP on loopback).
+    bind_address: str = "127.0.0.1"
+    https_port: int = 0
+    # Who starts the services: "direct" (processes, as make run does) or "systemd".
+    services: str = "direct"
 
     def __post_init__(self) -> None:
         if self.base_dir is None:
@@ -52,6 +62,20 @@ class Profile:
         return self.base_dir / "ha"
 
     @property
+    def public_url(self) -> str:
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        return f"https://{self.node_name}{port}"
+
+    @property
+    def static_dir(self) -> Path:
+        return self.base_dir / "static"
+
+    @property
+    def run_dir(self) -> Path:
+        """Logs, pid files and Celery beat's schedule."""
+        return self.base_dir / "run"
+
+    @property
     def master_key_file(self) -> Path:
         return self.secrets_dir / "master.key"
 
@@ -61,11 +85,22 @@ class Profile:
         # and accounts with READ_ONLY ADMIN (for the local schema) may write.
         extra = {"read-only": "ON"} if self.secondary else {}
         return MariaDBServer(base_dir=self.base_dir / "mariadb", port=self.mariadb_port,
-                             server_id=self.server_id, extra_options=extra)
+                             server_id=self.server_id, extra_options=extra,
+                             bind_address=self.bind_address, user=self.db_os_user,
+                             tls_owner=self.service_user, systemd_unit=self.unit("db"))
+
+    @property
+    def db_os_user(self) -> str:
+        return "mysql" if self.service_user else ""
 
     @property
     def redis(self) -> RedisServer:
-        return RedisServer(base_dir=self.base_dir / "redis", port=self.redis_port)
+        return RedisServer(base_dir=self.base_dir / "redis", port=self.redis_port,
+                           user=self.service_user, systemd_unit=self.unit("redis"))
+
+    def unit(self, service: str) -> str:
+        """The systemd unit that runs `service` (db, redis, web, worker, beat), if any."""
+        return f"strongroom-{service}.service" if self.services == "systemd" else ""
 
 
 # Two checkouts on one machine (a developer's and CI's) each set their own offset.
@@ -82,31 +117,46 @@ PROFILES = {
 }
 
 
-def _secret_file(path: Path, make) -> Path:
+def _secret_file(profile: Profile, name: str, make) -> Path:
+    """A secret of the node's, made once and never overwritten."""
+    path = profile.secrets_dir / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(make())  # no newline: FileAwareEnv reads it verbatim
+        owned_file(path, make(), user=profile.service_user, mode=0o600)
     return path
+
+
+def node_directories(profile: Profile) -> None:
+    """The node's tree: readable where a process of another user must pass through,
+    private where secrets and the HA files live."""
+    user = profile.service_user
+    owned_directory(profile.base_dir, mode=0o755)
+    owned_directory(profile.secrets_dir, user=user, mode=0o700)
+    owned_directory(profile.ha_dir, user=user, mode=0o700)
+    for directory in (profile.static_dir, profile.run_dir):
+        owned_directory(directory, user=user, mode=0o755)
 
 
 def services_up(profile: Profile) -> Path:
     """Start MariaDB and Redis, create the accounts and schemas, write node.env."""
+    node_directories(profile)
     mariadb, redis = profile.mariadb, profile.redis
     mariadb.ensure_started()
     redis.ensure_started()
+    mariadb.drop_anonymous_accounts()
     mariadb.run_sql("".join(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(name)};\n"
                             for name in SCHEMAS))
     # pytest-django creates test_<name>[suffix] databases, so the test account may too.
     names = list(SCHEMAS) + ([r"test\_strongroom%"] if profile.name == "test" else [])
-    mariadb.ensure_user(user=APP_DB_USER, password_file=profile.secrets_dir / "db_password",
+    make_password = lambda: secrets.token_urlsafe(24)  # noqa: E731
+    mariadb.ensure_user(user=APP_DB_USER,
+                        password=_secret_file(profile, "db_password", make_password).read_text(),
                         grants=[("ALL PRIVILEGES", name) for name in names])
     # The HA commands (ha_setup, ha_install_pack, ...) manage replication and grants.
     mariadb.ensure_user(user=ADMIN_DB_USER,
-                        password_file=profile.secrets_dir / "db_admin_password",
+                        password=_secret_file(profile, "db_admin_password",
+                                              make_password).read_text(),
                         grants=[("ALL PRIVILEGES", "*")], grant_option=True)
-    secret_key = _secret_file(profile.secrets_dir / "django_secret_key",
-                              lambda: secrets.token_urlsafe(50))
+    secret_key = _secret_file(profile, "django_secret_key", lambda: secrets.token_urlsafe(50))
     lines = {
         "STRONGROOM_NODE_NAME": profile.node_name,
         "STRONGROOM_MASTER_KEY_FILE": profile.master_key_file,
@@ -119,14 +169,25 @@ def services_up(profile: Profile) -> Path:
         "DB_ADMIN_USER": ADMIN_DB_USER,
         "DB_ADMIN_PASSWORD_FILE": profile.secrets_dir / "db_admin_password",
         "CELERY_BROKER_URL": redis.url,
-        "STATIC_ROOT": profile.base_dir / "static",
+        "STATIC_ROOT": profile.static_dir,
         "DEBUG": "false",
-        # Loopback only, plain HTTP; a real node sits behind TLS (README).
-        "HTTPS": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
-    profile.env_file.write_text(format_env(lines))
+    if profile.https_port:
+        # Behind the node's nginx (nginx.py), the one proxy whose X-Forwarded-* count.
+        lines.update({"HTTPS": "true", "BEHIND_TLS_PROXY": "true", "AXES_PROXY_COUNT": 1,
+                      "ALLOWED_HOSTS": f"{profile.node_name},127.0.0.1,localhost",
+                      "CSRF_TRUSTED_ORIGINS": profile.public_url})
+    else:
+        # Loopback only, plain HTTP (make run, the tests).
+        lines.update({"HTTPS": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
+    if profile.secondary:
+        # Until its pack is installed (ha.env then says so too).
+        lines["STRONGROOM_ROLE"] = "secondary"
+    # No secret in it (only the files' names): readable by the service, written by us.
+    owned_file(profile.env_file, format_env(lines), group=primary_group(profile.service_user),
+               mode=0o640 if profile.service_user else 0o644)
     return profile.env_file
+
 
 
 def services_down(profile: Profile) -> None:

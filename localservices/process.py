@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -14,13 +15,23 @@ class ServiceError(RuntimeError):
 
 
 def start_detached(command: list[str], *, pid_file: Path, log: IO[bytes],
-                   env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
-    """Start a process in its own session so it outlives the command that started it."""
+                   env: dict[str, str] | None = None, cwd: Path | None = None,
+                   user: str = "") -> int:
+    """Start a process in its own session so it outlives the command that started it;
+    as `user` (and only that user's group) when given."""
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True,
-                               env=env, cwd=cwd)
+                               env=env, cwd=cwd, **as_user(user))
     pid_file.write_text(f"{process.pid}\n")
     return process.pid
+
+
+def as_user(user: str) -> dict:
+    """subprocess arguments that run a child as `user` with its own group only (a root
+    parent's supplementary groups must not leak into a service); none for ""."""
+    if not user:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
 
 
 def pid_alive(pid: int) -> bool:
@@ -96,3 +107,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def systemctl(*args: str) -> None:
+    result = subprocess.run(["systemctl", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ServiceError(f"systemctl {' '.join(args)} failed: "
+                           f"{(result.stderr or result.stdout).strip()}")

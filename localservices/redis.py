@@ -5,13 +5,16 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from localservices.process import start_detached, stop_pid_file, wait_for
+from localservices.files import owned_directory
+from localservices.process import start_detached, stop_pid_file, systemctl, wait_for
 
 
 @dataclass
 class RedisServer:
     base_dir: Path
     port: int
+    user: str = ""  # the OS user it runs as ("": whoever starts it)
+    systemd_unit: str = ""  # started and stopped by systemd through it, when set
 
     @property
     def pid_file(self) -> Path:
@@ -29,19 +32,26 @@ class RedisServer:
         except OSError:
             return False
 
+    def command(self) -> list[str]:
+        """How the server is started: by `ensure_started()` and by the node's systemd unit."""
+        return ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                "--save", "", "--appendonly", "no", "--dir", str(self.base_dir.resolve()),
+                "--protected-mode", "yes"]
+
     def ensure_started(self) -> None:
-        self.base_dir.mkdir(parents=True, exist_ok=True)
+        owned_directory(self.base_dir, user=self.user, mode=0o750)
         if self.is_running():
             return
-        log = open(self.base_dir / "redis.out", "ab")
-        start_detached(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--save", "", "--appendonly", "no", "--dir", str(self.base_dir.resolve()),
-             "--protected-mode", "yes"],
-            pid_file=self.pid_file, log=log,
-        )
+        if self.systemd_unit:
+            systemctl("restart", self.systemd_unit)
+        else:
+            log = open(self.base_dir / "redis.out", "ab")
+            start_detached(self.command(), pid_file=self.pid_file, log=log, user=self.user)
         wait_for(self.is_running, what=f"Redis on 127.0.0.1:{self.port}", timeout=20,
                  log_file=self.base_dir / "redis.out")
 
     def stop(self) -> None:
-        stop_pid_file(self.pid_file)
+        if self.systemd_unit:
+            systemctl("stop", self.systemd_unit)
+        else:
+            stop_pid_file(self.pid_file)

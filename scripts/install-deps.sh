@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 packages=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
           chromium chromium-driver wrk snmp smitools
           erlang-snmp)
-python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv python3-dev)
+# The virtualenv is built on Debian's own Python: a service user must be able to run
+# it, which an interpreter under another user's home (pyenv, say) does not allow.
+packages+=(python3 python3-venv python3-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -27,11 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 
+python=/usr/bin/python3
 stamp=.venv/.requirements.sha256
-wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+wanted="$(sha256sum requirements.txt | cut -d' ' -f1) $python"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "Building .venv from requirements.txt"
-  python3 -m venv .venv
+  rm -rf .venv
+  "$python" -m venv .venv
   # python -m pip: a venv copied from elsewhere keeps a pip script aimed at its old home.
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
   echo "$wanted" > "$stamp"

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 from django.contrib.auth.models import Group, User
 
-from localservices.node import Profile
-from localservices.stack import ROOT, node_environment
+from localservices.node import ROOT, Profile
+from localservices.processes import node_environment
 
 PASSWORD = "Correct-horse-battery-9"
 CHROMIUM = "/usr/bin/chromium"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from localservices.process import free_port, stop_pid
-from localservices.stack import ROOT
+from localservices.node import ROOT
 from tests.support import process_environment, start_web_process, wait_until
 from vault import keyring
 

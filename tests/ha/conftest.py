@@ -11,7 +11,8 @@ import pytest
 from localservices.linkproxy import LinkProxy
 from localservices.node import Profile
 from localservices.process import free_port
-from localservices.stack import pair_down, prepare_primary, prepare_secondary, start_processes
+from localservices.processes import start_processes
+from localservices.stack import pair_down, prepare_primary, prepare_secondary
 from tests.ha.support import Node, Pair, WebClient
 
 

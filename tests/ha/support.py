@@ -7,6 +7,7 @@ import uuid
 from contextlib import contextmanager
 import json
 import re
+import ssl
 import subprocess
 import urllib.error
 import urllib.parse
@@ -70,19 +71,23 @@ class Pair:
 class WebClient:
     """A person with a browser session against one node (cookies and CSRF)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        """`ssl_context` verifies an https node (behind its TLS proxy)."""
         self.base_url = base_url
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect(),
+            urllib.request.HTTPSHandler(context=ssl_context))
 
     def request(self, method: str, path: str, data: dict | None = None,
                 headers: dict | None = None, body: bytes | None = None):
         if data is not None:
             token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
             body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        # A browser's Referer: over https, Django's CSRF check requires it.
         request = urllib.request.Request(self.base_url + path, data=body, method=method,
-                                         headers=headers or {})
+                                         headers={"Referer": self.base_url + path,
+                                                  **(headers or {})})
         try:
             with self.opener.open(request, timeout=20) as response:
                 return response.status, response.read().decode(), dict(response.headers)
@@ -157,6 +162,25 @@ def wait_for_statuses(node, ha: str, replication: str | None = None, *,
 def wait_healthy(pair) -> None:
     for node in (pair.secondary, pair.primary):
         wait_for_statuses(node, "alive", "alive", timeout=60)
+
+
+@contextmanager
+def alert_settings(pair, settings: dict):
+    """The administrator's alert choices, made on the primary, for the duration; then
+    every channel off again, so that later tests' transitions alert nobody (and leave
+    no audited delivery in their trail)."""
+    admin = WebClient(pair.primary.url)
+    admin.login("admin", pair.primary.admin_password())
+    status, body, _ = admin.post("/alerts/", settings)
+    assert status == 302, body[:500]
+    pair.wait_replicated()
+    try:
+        yield
+    finally:
+        status, body, _ = admin.post("/alerts/", {name: value for name, value in
+                                                  settings.items() if "__" not in name})
+        assert status == 302, body[:500]
+        pair.wait_replicated()
 
 
 @contextmanager

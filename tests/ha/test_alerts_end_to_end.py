@@ -14,7 +14,7 @@ import pytest
 
 from tests.alerts.receivers import SnmpTrapReceiver, SyslogUdpReceiver
 from tests.alerts.syslog_grammar import parse
-from tests.ha.support import WebClient, conflicting_row, wait_for_statuses, wait_healthy
+from tests.ha.support import alert_settings, conflicting_row, wait_for_statuses, wait_healthy
 from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
@@ -66,15 +66,11 @@ def receivers(pair):
     """Every event fires syslog and SNMP, chosen by the administrator on the primary."""
     receivers = Receivers()
     choices = {f"{event}__{channel}": "on" for event in EVENTS for channel in ("syslog", "snmp")}
-    admin = WebClient(pair.primary.url)
-    admin.login("admin", pair.primary.admin_password())
-    status, body, _ = admin.post("/alerts/", {
-        **choices, "syslog_host": "127.0.0.1", "syslog_port": str(receivers.syslog.port),
-        "syslog_transport": "udp", "snmp_host": "127.0.0.1",
-        "snmp_port": str(receivers.traps.port), "email_recipients": ""})
-    assert status == 302, body[:500]
-    pair.wait_replicated()
-    yield receivers
+    with alert_settings(pair, {
+            **choices, "syslog_host": "127.0.0.1", "syslog_port": str(receivers.syslog.port),
+            "syslog_transport": "udp", "snmp_host": "127.0.0.1",
+            "snmp_port": str(receivers.traps.port), "email_recipients": ""}):
+        yield receivers
     receivers.stop()
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from localservices.stack import manage
+from localservices.processes import manage
 from tests.ha.support import WebClient
 from tests.support import wait_until
 

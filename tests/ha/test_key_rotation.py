@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from localservices.stack import start_processes, stop_processes
+from localservices.processes import start_processes, stop_processes
 from tests.ha.support import WebClient
 from tests.support import run_manage, start_web_process, wait_until
 from vault.keyring import read_key_file

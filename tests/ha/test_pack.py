@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ha.pack import read_pack, write_pack
-from localservices.stack import pack_path
+from localservices.installer import pack_file
 from tests.ha.support import key_material
 from tests.support import run_manage, wait_until
 from vault.keyring import MasterKey, read_key_file
@@ -93,7 +93,7 @@ def replica_channel(pair) -> tuple:
 def rebuilt_pack(pair, tmp_path: Path, *, key: MasterKey | None = None, **changes) -> Path:
     """The real pack's content, re-sealed (with `key`, or the vault's) after changes."""
     vault_key = read_key_file(pair.primary.profile.master_key_file)
-    pack = read_pack(pack_path(pair.primary.profile), master_key=vault_key,
+    pack = read_pack(pack_file(pair.primary.profile), master_key=vault_key,
                      node_name=pair.secondary.profile.node_name, max_age=timedelta(days=1))
     metadata = {k: v for k, v in pack.manifest.items()
                 if k not in WRITTEN_BY_WRITE_PACK}
@@ -104,7 +104,7 @@ def rebuilt_pack(pair, tmp_path: Path, *, key: MasterKey | None = None, **change
 
 
 def test_the_pack_is_private_and_never_holds_the_master_key(pair):
-    path = pack_path(pair.primary.profile)
+    path = pack_file(pair.primary.profile)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     material_b64 = key_material(pair.primary.profile)
     raw = read_key_file(pair.primary.profile.master_key_file).material
@@ -123,7 +123,7 @@ def test_the_pack_is_private_and_never_holds_the_master_key(pair):
 
 
 def test_a_damaged_pack_is_refused_and_changes_nothing(pair, tmp_path):
-    data = bytearray(pack_path(pair.primary.profile).read_bytes())
+    data = bytearray(pack_file(pair.primary.profile).read_bytes())
     middle = len(data) // 2
     data[middle:middle + 64] = os.urandom(64)
     bad = tmp_path / "damaged.zip"
@@ -135,7 +135,7 @@ def test_a_damaged_pack_is_refused_and_changes_nothing(pair, tmp_path):
 
 
 def test_a_truncated_pack_is_refused_and_changes_nothing(pair, tmp_path):
-    data = pack_path(pair.primary.profile).read_bytes()
+    data = pack_file(pair.primary.profile).read_bytes()
     bad = tmp_path / "truncated.zip"
     bad.write_bytes(data[: len(data) // 3])
     before = node_state(pair)
@@ -153,7 +153,7 @@ def test_a_foreign_pack_is_refused_and_changes_nothing(pair, tmp_path):
 
 
 def test_an_altered_file_in_a_signed_pack_is_refused(pair, tmp_path):
-    path = pack_path(pair.primary.profile)
+    path = pack_file(pair.primary.profile)
     bad = tmp_path / "altered.zip"
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(bad, "w") as target:
         for name in source.namelist():
@@ -177,7 +177,7 @@ def test_a_pack_for_another_host_is_refused_without_force(pair, tmp_path):
 
 def test_a_stale_pack_is_refused_and_changes_nothing(pair):
     before = node_state(pair)
-    result = install(pair, pack_path(pair.primary.profile), "--max-age-hours", "0")
+    result = install(pair, pack_file(pair.primary.profile), "--max-age-hours", "0")
     assert result.returncode != 0 and "the pack is stale" in result.stderr
     assert node_state(pair) == before
 
@@ -189,7 +189,7 @@ def test_a_missing_pack_is_refused_clearly(pair, tmp_path):
 
 def test_a_failed_install_says_so_and_the_good_pack_rebuilds_the_secondary(pair, tmp_path):
     vault_key = read_key_file(pair.primary.profile.master_key_file)
-    good = read_pack(pack_path(pair.primary.profile), master_key=vault_key,
+    good = read_pack(pack_file(pair.primary.profile), master_key=vault_key,
                      node_name=pair.secondary.profile.node_name, max_age=timedelta(days=1))
     broken = tmp_path / "broken-snapshot.zip"
     metadata = {k: v for k, v in good.manifest.items()
@@ -200,7 +200,7 @@ def test_a_failed_install_says_so_and_the_good_pack_rebuilds_the_secondary(pair,
     assert result.returncode != 0 and "installation failed" in result.stderr
     assert "run ha_install_pack again" in result.stderr
 
-    rebuilt = install(pair, pack_path(pair.primary.profile))  # S3: rebuild, no file copying
+    rebuilt = install(pair, pack_file(pair.primary.profile))  # S3: rebuild, no file copying
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "replicating from" in rebuilt.stdout
     pair.wait_replicated()

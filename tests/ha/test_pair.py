@@ -6,7 +6,7 @@ import pytest
 
 from tests.ha.support import WebClient
 from tests.support import wait_until
-from tests.ha.nodefiles import audit_shipper_password, replication_password
+from tests.ha.nodefiles import audit_shipper_password, client_certificate, replication_password
 
 pytestmark = pytest.mark.ha
 
@@ -112,9 +112,7 @@ def test_a_raw_write_through_the_secondarys_app_account_fails_at_the_database(pa
 def _login(pair, *, user: str, password: str, certificate: str | None):
     """Log in to the primary's database as `user`, with the secondary's client
     certificate for `certificate` (replica or audit), or without TLS at all."""
-    tls = pair.secondary.profile.ha_dir / "tls"
-    ssl = ({"ca": str(tls / "ca.pem"), "cert": str(tls / f"{certificate}.pem"),
-            "key": str(tls / f"{certificate}.key")} if certificate else None)
+    ssl = client_certificate(pair, certificate) if certificate else None
     options = {"ssl": ssl, "ssl_mode": "VERIFY_IDENTITY"} if ssl else {"ssl_mode": "DISABLED"}
     return MySQLdb.connect(host="127.0.0.1", port=pair.primary.profile.mariadb_port,
                            user=user, password=password, connect_timeout=5, **options)

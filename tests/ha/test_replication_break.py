@@ -4,7 +4,8 @@ import uuid
 
 import pytest
 
-from localservices.stack import manage, pack_path, start_processes, stop_processes
+from localservices.installer import pack_file
+from localservices.processes import manage, start_processes, stop_processes
 from tests.ha.support import WebClient
 from tests.support import wait_until
 
@@ -27,8 +28,8 @@ def test_a_conflicting_row_breaks_replication_visibly_and_a_rebuild_heals_it(pai
     primary, secondary = pair.primary.profile, pair.secondary.profile
     manage(primary, "ha_setup", primary.node_name, secondary.node_name,
            "--primary-address", "127.0.0.1", "--primary-port", str(pair.link.port),
-           "--output", str(pack_path(primary)))
-    manage(secondary, "ha_install_pack", str(pack_path(primary)))
+           "--output", str(pack_file(primary)))
+    manage(secondary, "ha_install_pack", str(pack_file(primary)))
     stop_processes(secondary)  # new credentials are read at start-up
     start_processes(secondary)
     pair.wait_replicated()

@@ -7,7 +7,7 @@ import signal
 import MySQLdb
 import pytest
 
-from tests.ha.nodefiles import audit_shipper_password
+from tests.ha.nodefiles import audit_shipper_password, client_certificate
 from tests.ha.support import WebClient, conflicting_row, fetch, status_of, wait_for_statuses, wait_healthy
 
 pytestmark = pytest.mark.ha
@@ -90,12 +90,10 @@ def test_a_killed_primary_database_fails_high_availability_on_the_secondary(pair
 
 def test_the_secondary_reports_with_an_account_that_may_only_insert_reports(pair):
     wait_healthy(pair)
-    tls = pair.secondary.profile.ha_dir / "tls"
     shipper = MySQLdb.connect(
         host="127.0.0.1", port=pair.primary.profile.mariadb_port, user="strongroom_audit",
         password=audit_shipper_password(pair), connect_timeout=5, ssl_mode="VERIFY_IDENTITY",
-        ssl={"ca": str(tls / "ca.pem"), "cert": str(tls / "audit.pem"),
-             "key": str(tls / "audit.key")})
+        ssl=client_certificate(pair, "audit"))
     try:
         with shipper.cursor() as cursor:
             for statement in ("SELECT COUNT(*) FROM strongroom_local.ha_replicareport",

@@ -1,0 +1,296 @@
+"""The node installer (`scripts/strongroom-node`): one node of Strongroom on a Debian
+host, from nothing to serving, and the two steps that pair a primary with a
+secondary. `make run` builds its pair with the same steps (stack.py), so the README's
+guide cannot drift from what is tested.
+
+    strongroom-node install --role primary|secondary --name FQDN   (as root)
+    strongroom-node pack SECONDARY_FQDN --address PRIMARY_ADDRESS   (on the primary)
+    strongroom-node join HAPack.zip master.key                      (on the secondary)
+    strongroom-node manage COMMAND ...   (manage.py as the node's service user)
+    strongroom-node start | stop
+
+Re-running `install` is safe: it never overwrites a secret, a key or an account's
+grants. Everything of the node lives under its directory (/var/lib/strongroom).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import filecmp
+import json
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+from localservices.files import owned_file
+from localservices.node import ROOT, Profile, services_up
+from localservices.process import ServiceError, as_user, systemctl
+from localservices.processes import (PYTHON, manage, node_environment, start_processes,
+                                     stop_processes)
+from localservices.units import UNIT_DIR, render_units
+
+DEFAULT_NODE_DIR = Path("/var/lib/strongroom")
+SERVICE_USER = "strongroom"
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def admin_password_file(profile: Profile) -> Path:
+    return profile.secrets_dir / "admin_password"
+
+
+def pack_file(profile: Profile) -> Path:
+    """Where `pack` (ha_setup) writes the HA pack on the primary."""
+    return profile.ha_dir / "replication" / "HAPack.zip"
+
+
+# --- The steps ---------------------------------------------------------------------
+
+def install(profile: Profile) -> None:
+    """A primary: serving, with its master key and first administrator. A secondary:
+    its database (read-only) and Redis running, waiting for its HA pack."""
+    if profile.service_user:
+        ensure_service_user(profile.service_user, home=profile.base_dir)
+        check_code_readable(profile.service_user)
+    if profile.services == "systemd":
+        write_units(profile)
+    services_up(profile)
+    save_profile(profile)
+    if not profile.secondary:
+        if not profile.master_key_file.exists():
+            manage(profile, "master_key_create", str(profile.master_key_file))
+        manage(profile, "migrate", "--noinput")
+        manage(profile, "migrate", "--noinput", "--database", "local")
+    # read_only forbids the rest on a secondary: its pack brings schema and users.
+    manage(profile, "collectstatic", "--noinput")
+    if not profile.secondary:
+        manage(profile, "bootstrap_admin", "--password-file", str(admin_password_file(profile)))
+    if not profile.secondary or joined(profile):
+        start(profile)
+
+
+def joined(secondary: Profile) -> bool:
+    """Its pack is installed (ha_install_pack wrote its role into ha.env)."""
+    ha_env = secondary.ha_dir / "ha.env"
+    return ha_env.exists() and "STRONGROOM_ROLE=secondary" in ha_env.read_text()
+
+
+def make_pack(primary: Profile, *, secondary_name: str, address: str,
+              primary_port: int | None = None) -> str:
+    """`ha_setup` on the primary; its app restarts to serve as the primary (ha.env).
+    `primary_port` lets tests route the secondary through a link proxy."""
+    output = manage(primary, "ha_setup", primary.node_name, secondary_name,
+                    "--primary-address", address,
+                    "--primary-port", str(primary_port or primary.mariadb_port),
+                    "--output", str(pack_file(primary)))
+    restart_app(primary)
+    return output
+
+
+def join(secondary: Profile, *, pack: Path, master_key: Path) -> str:
+    """The secondary takes the vault's master key and installs its pack, then serves."""
+    install_master_key(secondary, master_key)
+    # The service user installs it, so it gets a copy it can read.
+    incoming = owned_file(secondary.ha_dir / "HAPack.zip", pack.read_bytes(),
+                          user=secondary.service_user, mode=0o600)
+    output = manage(secondary, "ha_install_pack", str(incoming))
+    incoming.unlink()
+    start(secondary)
+    return output
+
+
+def install_master_key(profile: Profile, source: Path) -> None:
+    """Copy the key into place, 0400 and the service user's; refuse a different key
+    where one is already (a node never silently changes its key)."""
+    target = profile.master_key_file
+    if target.exists():
+        if not filecmp.cmp(source, target, shallow=False):
+            raise ServiceError(f"{target} holds another master key; this node keeps it. "
+                               f"Remove it first if this node really belongs to this vault.")
+        return
+    owned_file(target, source.read_bytes(), user=profile.service_user, mode=0o400)
+
+
+def start(profile: Profile) -> None:
+    """The app's processes (and the TLS proxy), once its database is ready."""
+    if profile.services == "systemd":
+        systemctl("enable", "--now", *(profile.unit(name) for name in APP_SERVICES))
+    else:
+        start_processes(profile)
+
+
+def restart_app(profile: Profile) -> None:
+    if profile.services == "systemd":
+        systemctl("restart", *(profile.unit(name) for name in APP_SERVICES))
+    else:
+        stop_processes(profile)
+        start_processes(profile)
+
+
+def stop(profile: Profile) -> None:
+    if profile.services == "systemd":
+        systemctl("stop", *(profile.unit(name) for name in APP_SERVICES))
+    else:
+        stop_processes(profile)
+    profile.redis.stop()
+    profile.mariadb.stop()
+
+
+def write_units(profile: Profile) -> None:
+    for name, text in render_units(profile).items():
+        (Path(UNIT_DIR) / name).write_text(text)
+    systemctl("daemon-reload")
+    systemctl("enable", profile.unit("db"), profile.unit("redis"))
+
+
+def ensure_service_user(user: str, *, home: Path) -> None:
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["adduser", "--system", "--group", "--no-create-home",
+                        "--home", str(home), "--shell", "/usr/sbin/nologin", user],
+                       check=True, capture_output=True)
+
+
+def check_code_readable(user: str) -> None:
+    """The service user runs the code from this checkout: it must be able to."""
+    result = subprocess.run([PYTHON, "-c", "import django, strongroom"], cwd=ROOT,
+                            capture_output=True, **as_user(user))
+    if result.returncode != 0:
+        raise ServiceError(f"the user {user} cannot run the code in {ROOT}: put the "
+                           f"checkout where it can read it (such as /opt/strongroom)")
+
+
+# --- A node's description, kept beside it -----------------------------------------------
+
+def profile_file(node_dir: Path) -> Path:
+    return node_dir / "node.json"
+
+
+def save_profile(profile: Profile) -> None:
+    values = {name: str(value) if isinstance(value, Path) else value
+              for name, value in dataclasses.asdict(profile).items()}
+    owned_file(profile_file(profile.base_dir), json.dumps(values, indent=1) + "\n", mode=0o644)
+
+
+def load_profile(node_dir: Path) -> Profile:
+    path = profile_file(node_dir)
+    if not path.is_file():
+        raise ServiceError(f"no node is installed in {node_dir} (run `strongroom-node "
+                           f"install` first, or set STRONGROOM_NODE_DIR)")
+    values = json.loads(path.read_text())
+    return Profile(**{**values, "base_dir": Path(values["base_dir"])})
+
+
+# --- The command line ---------------------------------------------------------------------
+
+def _env_default(name: str, default):
+    """One-machine trials set these instead of the options (README)."""
+    return type(default)(os.environ.get(name, default))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strongroom-node", description=__doc__.split("\n")[0])
+    parser.add_argument("--node-dir", type=Path,
+                        default=Path(os.environ.get("STRONGROOM_NODE_DIR", DEFAULT_NODE_DIR)),
+                        help="everything of the node lives here (env STRONGROOM_NODE_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    install_parser = commands.add_parser("install", help="install and start this node")
+    install_parser.add_argument("--role", choices=["primary", "secondary"], required=True)
+    install_parser.add_argument("--name", required=True,
+                                help="this node's fully qualified domain name")
+    for option, variable, default, what in (
+            ("--db-port", "STRONGROOM_DB_PORT", 3307, "MariaDB's port"),
+            ("--redis-port", "STRONGROOM_REDIS_PORT", 6380, "Redis's port (loopback)"),
+            ("--web-port", "STRONGROOM_WEB_PORT", 8000, "gunicorn's port (loopback)"),
+            ("--https-port", "STRONGROOM_HTTPS_PORT", 443, "the TLS proxy's port"),
+            ("--bind-address", "STRONGROOM_BIND_ADDRESS", "0.0.0.0",
+             "where MariaDB and the TLS proxy listen for other hosts")):
+        install_parser.add_argument(option, type=type(default),
+                                    default=_env_default(variable, default),
+                                    help=f"{what} (env {variable}, default {default})")
+    install_parser.add_argument("--services", choices=["systemd", "direct"],
+                                default="systemd" if Path("/run/systemd/system").is_dir()
+                                else "direct",
+                                help="systemd units, or plain processes (no systemd)")
+    pack_parser = commands.add_parser("pack", help="on the primary: build the HA pack")
+    pack_parser.add_argument("secondary_name")
+    pack_parser.add_argument("--address", required=True,
+                             help="the address the secondary reaches this primary's MariaDB at")
+    pack_parser.add_argument("--output", type=Path, default=Path("HAPack.zip"))
+    join_parser = commands.add_parser("join", help="on the secondary: install the HA pack")
+    join_parser.add_argument("pack", type=Path)
+    join_parser.add_argument("master_key", type=Path)
+    manage_parser = commands.add_parser("manage", help="manage.py as the node's service user")
+    manage_parser.add_argument("arguments", nargs=argparse.REMAINDER)
+    commands.add_parser("start", help="start the node's services")
+    commands.add_parser("stop", help="stop the node's services")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    node_dir = args.node_dir.resolve()
+    try:
+        if args.command == "install":
+            profile = _install_profile(args, node_dir)
+            install(profile)
+            print(welcome(profile))
+            return 0
+        profile = load_profile(node_dir)
+        if args.command == "pack":
+            print(make_pack(profile, secondary_name=args.secondary_name, address=args.address))
+            owned_file(args.output, pack_file(profile).read_bytes(), mode=0o600)
+            print(f"\nCopy {args.output} and the master key ({profile.master_key_file}) to "
+                  f"the secondary, then run there: strongroom-node join "
+                  f"{args.output.name} master.key")
+        elif args.command == "join":
+            print(join(profile, pack=args.pack, master_key=args.master_key))
+            print(f"\nThe secondary {profile.node_name} serves read-only: "
+                  f"{_address(profile)}")
+        elif args.command == "manage":
+            return subprocess.run([PYTHON, "manage.py", *args.arguments], cwd=ROOT,
+                                  env=node_environment(profile),
+                                  **as_user(profile.service_user)).returncode
+        elif args.command == "start":
+            profile.mariadb.ensure_started()
+            profile.redis.ensure_started()
+            start(profile)
+        else:
+            stop(profile)
+    except (ServiceError, subprocess.CalledProcessError) as exc:
+        print(f"strongroom-node: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _install_profile(args, node_dir: Path) -> Profile:
+    secondary = args.role == "secondary"
+    if os.geteuid() != 0:
+        raise SystemExit("strongroom-node install: run it as root (it creates the "
+                         "service user and gives each file to the user that needs it)")
+    return Profile(args.role, mariadb_port=args.db_port, redis_port=args.redis_port,
+                   web_port=args.web_port, server_id=2 if secondary else 1,
+                   base_dir=node_dir, node_name=args.name, secondary=secondary,
+                   service_user=SERVICE_USER, bind_address=args.bind_address,
+                   https_port=args.https_port, services=args.services)
+
+
+def _address(profile: Profile) -> str:
+    return profile.public_url if profile.https_port else f"http://127.0.0.1:{profile.web_port}/"
+
+
+def welcome(profile: Profile) -> str:
+    if profile.secondary:
+        return (f"Strongroom secondary {profile.node_name} is prepared (database read-only) "
+                f"and waits for its HA pack. On the primary run:\n"
+                f"  strongroom-node pack {profile.node_name} --address <primary's address>")
+    return (f"Strongroom primary {profile.node_name} is serving: {_address(profile)}\n"
+            f"  log in as:  admin   password: cat {admin_password_file(profile)}\n"
+            f"  master key: {profile.master_key_file}  (keep an offline copy now: "
+            f"without it the vault cannot be read)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
