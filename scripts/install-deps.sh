@@ -5,13 +5,14 @@
 # mariadbd/mariadb-install-db (mariadb-server), mariadb/mariadb-dump/mariadb-binlog
 # (mariadb-client), redis-server, chromium/chromedriver (browser tests), wrk (benchmark),
 # snmptranslate (snmp) and smilint (smitools): the tests check the shipped MIB against the
-# IETF base modules (SNMPv2-SMI ...), which Debian ships as text only in erlang-snmp.
+# IETF base modules (SNMPv2-SMI ...), which Debian ships as text only in erlang-snmp;
+# nginx: the TLS reverse proxy (deploy/nginx/), which the tests run on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
           chromium chromium-driver wrk snmp smitools
-          erlang-snmp)
+          erlang-snmp nginx)
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv python3-dev)
 missing=()
 for package in "${packages[@]}"; do
@@ -22,9 +23,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing with apt: ${missing[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  # The packaged MariaDB/Redis services are not used: the project starts its own.
+  # The packaged MariaDB/Redis/nginx services are not used: the project starts its own.
+  # They must not even start on install (Debian's nginx would serve its default site on
+  # 0.0.0.0:80): a policy-rc.d that exits 101 tells the packages' scripts so. Only one
+  # we made is removed, on failure too; an existing one (Docker's) is left alone.
+  policy=/usr/sbin/policy-rc.d own_policy=false
+  if [ ! -e "$policy" ]; then
+    own_policy=true
+    trap '$sudo_cmd rm -f "$policy"' EXIT
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" >/dev/null
+    $sudo_cmd chmod 755 "$policy"
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+  if $own_policy; then
+    $sudo_cmd rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 stamp=.venv/.requirements.sha256

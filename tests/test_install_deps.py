@@ -10,9 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the code runs: localservices (servers, client, dump), the HA tests (binlogs),
-# the browser tests, the benchmark's load generator and the MIB checks.
+# the browser tests, the benchmark's load generator, the MIB checks and the TLS proxy.
 PROGRAMS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump", "mariadb-binlog",
-            "redis-server", "chromium", "chromedriver", "wrk", "snmptranslate", "smilint")
+            "redis-server", "chromium", "chromedriver", "wrk", "snmptranslate", "smilint",
+            "nginx")
 
 
 @functools.cache
