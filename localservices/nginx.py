@@ -118,7 +118,8 @@ class NginxServer:
 
     def _main_config(self, base: Path) -> str:
         """What Debian's /etc/nginx/nginx.conf is on a host: the http block the site is
-        included in. In the foreground, so the pid we started is nginx's master."""
+        included in, with Debian's defaults that the site must override itself (TLS 1.0
+        and 1.1, gzip). In the foreground, so the pid we started is nginx's master."""
         # Run as root, nginx would switch its workers to `nobody`, who cannot enter a
         # private base_dir: they run as whoever started nginx (ignored unless root).
         user = (f"user {pwd.getpwuid(os.geteuid()).pw_name} "
@@ -132,6 +133,10 @@ events {{
     worker_connections 64;
 }}
 http {{
+    include /etc/nginx/mime.types;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers on;
+    gzip on;
     access_log {self.access_log.resolve()};
     client_body_temp_path {temp}/client_body;
     proxy_temp_path {temp}/proxy;
