@@ -32,7 +32,8 @@ def render_site(*, server_name: str, listen_address: str, certificate: Path,
                 http_port: int | None = 80) -> str:
     """The site file for Debian's nginx: TLS on `listen_address:https_port` in front of
     gunicorn at `upstream` (its --bind host:port); with `http_port`, plain HTTP there
-    is redirected to the HTTPS site. Raises ValueError naming a value that cannot be."""
+    is redirected to the HTTPS site. A value unfit for the configuration raises a
+    ValueError that names it."""
     origin = f"https://{server_name}" + ("" if https_port == 443 else f":{https_port}")
     values: dict[str, object] = {
         "server_name": server_name, "listen_address": listen_address,
