@@ -10,21 +10,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the code runs: localservices (servers, client, dump), the HA tests (binlogs),
-# the browser tests, the benchmark's load generator and the MIB checks.
+# the browser tests, the benchmark's load generator, the MIB checks, the TLS proxy and
+# the check of the node's systemd units.
 PROGRAMS = ("mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump", "mariadb-binlog",
-            "redis-server", "chromium", "chromedriver", "wrk", "snmptranslate", "smilint")
+            "redis-server", "chromium", "chromedriver", "wrk", "snmptranslate", "smilint",
+            "nginx", "systemd-analyze")
 
 
 @functools.cache
 def packages_install_deps_brings() -> set[str]:
     """The packages install-deps.sh lists, with what they depend on (apt's local cache)."""
     text = (ROOT / "scripts" / "install-deps.sh").read_text()
-    listed = re.search(r"^packages=\(([^)]*)\)", text, re.MULTILINE)
+    listed = re.findall(r"^\s*packages\+?=\(([^)]*)\)", text, re.MULTILINE)
     assert listed, "install-deps.sh has no packages=(...) list"
     depends = subprocess.run(
         ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
          "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
-         *listed.group(1).split()], capture_output=True, text=True, check=True)
+         *" ".join(listed).split()], capture_output=True, text=True, check=True)
     return {line.strip() for line in depends.stdout.splitlines() if not line.startswith(" ")}
 
 
