@@ -24,7 +24,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from localservices.files import owned_file
+from ha import tls
+from localservices.files import owned_directory, owned_file
+from localservices.nginx import NginxServer
 from localservices.node import ROOT, Profile, services_up
 from localservices.process import ServiceError, as_user, systemctl
 from localservices.processes import (PYTHON, manage, node_environment, start_processes,
@@ -113,11 +115,62 @@ def install_master_key(profile: Profile, source: Path) -> None:
 
 
 def start(profile: Profile) -> None:
-    """The app's processes (and the TLS proxy), once its database is ready."""
+    """The app's processes and the TLS proxy, once its database is ready."""
     if profile.services == "systemd":
         systemctl("enable", "--now", *(profile.unit(name) for name in APP_SERVICES))
     else:
         start_processes(profile)
+    if profile.https_port:
+        start_proxy(profile)
+
+
+# --- The TLS proxy (nginx.py) ----------------------------------------------------------
+
+def proxy_dir(profile: Profile) -> Path:
+    return profile.base_dir / "proxy"
+
+
+def proxy(profile: Profile) -> NginxServer:
+    directory = proxy_dir(profile)
+    return NginxServer(base_dir=directory, server_name=profile.node_name,
+                       certificate=directory / "server.pem",
+                       certificate_key=directory / "server.key",
+                       upstream=f"127.0.0.1:{profile.web_port}", https_port=profile.https_port,
+                       http_port=80 if profile.https_port == 443 else None,
+                       listen_address=profile.bind_address)
+
+
+def ensure_proxy_certificate(profile: Profile) -> None:
+    """Made once, by a CA of the node's own (its ca.pem is what clients may trust), for
+    the node's name and its listening address when that is one; replace server.pem and
+    server.key with your own certificate at will."""
+    directory = owned_directory(proxy_dir(profile), mode=0o700)
+    if (directory / "server.pem").exists():
+        return
+    ca = tls.make_ca(f"Strongroom proxy CA for {profile.node_name}")
+    wildcard = profile.bind_address in ("0.0.0.0", "::", "[::]")
+    server = tls.issue(ca, common_name=profile.node_name,
+                       names=[] if wildcard else [profile.bind_address], server=True)
+    owned_file(directory / "ca.pem", ca.cert_pem, mode=0o644)
+    owned_file(directory / "server.key", server.key_pem, mode=0o600)
+    owned_file(directory / "server.pem", server.cert_pem + ca.cert_pem, mode=0o644)
+
+
+def start_proxy(profile: Profile) -> None:
+    ensure_proxy_certificate(profile)
+    nginx = proxy(profile)
+    if profile.services != "systemd":
+        nginx.ensure_started()
+        return
+    site = Path("/etc/nginx/sites-available/strongroom")
+    site.write_text(nginx.site())
+    enabled = Path("/etc/nginx/sites-enabled/strongroom")
+    if not enabled.is_symlink():
+        enabled.symlink_to(site)
+    # Debian's default site would answer on port 80 beside ours.
+    Path("/etc/nginx/sites-enabled/default").unlink(missing_ok=True)
+    systemctl("enable", "nginx")
+    systemctl("reload-or-restart", "nginx")
 
 
 def restart_app(profile: Profile) -> None:
@@ -133,6 +186,7 @@ def stop(profile: Profile) -> None:
         systemctl("stop", *(profile.unit(name) for name in APP_SERVICES))
     else:
         stop_processes(profile)
+        proxy(profile).stop()
     profile.redis.stop()
     profile.mariadb.stop()
 

@@ -60,7 +60,7 @@ def render_site(*, server_name: str, listen_address: str, certificate: Path,
 @dataclass
 class NginxServer:
     """nginx as a process of its own (`-p base_dir -c nginx.conf`, not the system
-    service) serving the shipped site on 127.0.0.1 only; its configuration, pid file,
+    service) serving the shipped site, on 127.0.0.1 unless told; its configuration, pid file,
     logs and temporary files all live under `base_dir`."""
     base_dir: Path
     server_name: str
@@ -69,6 +69,7 @@ class NginxServer:
     upstream: str
     https_port: int
     http_port: int | None = None
+    listen_address: str = "127.0.0.1"
 
     @property
     def pid_file(self) -> Path:
@@ -83,16 +84,20 @@ class NginxServer:
         return self.base_dir / "access.log"
 
     def site(self) -> str:
-        return render_site(server_name=self.server_name, listen_address="127.0.0.1",
+        return render_site(server_name=self.server_name, listen_address=self.listen_address,
                            certificate=self.certificate, certificate_key=self.certificate_key,
                            upstream=self.upstream, https_port=self.https_port,
                            http_port=self.http_port)
+
+    @property
+    def connect_address(self) -> str:
+        return "127.0.0.1" if self.listen_address in ("0.0.0.0", "[::]") else self.listen_address
 
     def is_running(self) -> bool:
         if not (self.pid_file.exists() and pid_alive(int(self.pid_file.read_text()))):
             return False  # the port may be someone else's
         try:
-            with socket.create_connection(("127.0.0.1", self.https_port), timeout=0.5):
+            with socket.create_connection((self.connect_address, self.https_port), timeout=0.5):
                 return True
         except OSError:
             return False
@@ -111,7 +116,7 @@ class NginxServer:
             raise ServiceError(f"nginx refused its configuration:\n{checked.stderr.strip()}")
         log = open(base / "nginx.out", "ab")
         pid = start_detached(command, pid_file=self.pid_file, log=log)
-        wait_for(self.is_running, what=f"nginx on 127.0.0.1:{self.https_port}", timeout=20,
+        wait_for(self.is_running, what=f"nginx on {self.connect_address}:{self.https_port}", timeout=20,
                  log_file=self.error_log, alive=lambda: pid_alive(pid))
 
     def stop(self) -> None:

@@ -97,7 +97,7 @@ def run_on(hosts: dict[str, Host], host_name: str, command: str) -> str:
 def https_client(host: Host) -> WebClient:
     """A browser that trusts the node's proxy certificate, and nothing else."""
     profile = load_profile(host.node_dir)
-    context = ssl.create_default_context(cafile=profile.base_dir / "proxy" / "server.pem")
+    context = ssl.create_default_context(cafile=profile.base_dir / "proxy" / "ca.pem")
     return WebClient(f"https://127.0.0.1:{profile.https_port}", ssl_context=context)
 
 

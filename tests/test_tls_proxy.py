@@ -21,9 +21,9 @@ from axes.models import AccessAttempt
 from audit.models import AuditEvent
 from ha.tls import issue, make_ca
 from localservices.nginx import NginxServer, render_site
-from localservices.node import PROFILES
+from localservices.node import PROFILES, ROOT
 from localservices.process import free_port, pid_alive, start_detached, stop_pid_file, wait_for
-from localservices.stack import ROOT, _command
+from localservices.processes import process_command
 from tests.support import PASSWORD, process_environment
 
 # transaction=True: the web process sees only committed rows (bob, his attempts);
@@ -70,7 +70,7 @@ def proxy(django_db_setup, master_key_path, tmp_path_factory) -> Iterator[Proxy]
         # $host carries no port: off 443 the browser's origin must be listed.
         "CSRF_TRUSTED_ORIGINS": proxy.origin})
     web_pid_file = base / "web.pid"
-    web_pid = start_detached(_command(web, "web"), pid_file=web_pid_file,
+    web_pid = start_detached(process_command(web, "web"), pid_file=web_pid_file,
                              log=open(base / "web.log", "ab"), env=environment, cwd=ROOT)
     try:
         nginx.ensure_started()
