@@ -43,10 +43,14 @@ class StrictEnv(environ.FileAwareEnv):
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET,
                   parse_default=False):
+        if self.ENVIRON.env.get(f"{var}_FILE"):
+            # A secret is taken as it is: django-environ would read a leading "$" as
+            # the name of another variable.
+            return self.parse_value(self.ENVIRON[var], cast)
         # Env files have no inline comments (`KEY=value  # note` gives the value
-        # "value  # note"): refused rather than stripped, since a value given
-        # through VAR_FILE may contain " #" and is never looked at here.
-        raw = None if self.ENVIRON.env.get(f"{var}_FILE") else self.ENVIRON.env.get(var)
+        # "value  # note"): refused rather than stripped, since a value may contain
+        # " #" (one given through VAR_FILE is never looked at).
+        raw = self.ENVIRON.env.get(var)
         if raw is not None and INLINE_COMMENT.search(raw):
             raise ImproperlyConfigured(
                 f"{var}={raw!r}: inline comments are not supported: put the comment on "

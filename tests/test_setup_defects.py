@@ -152,3 +152,15 @@ def test_bootstrap_admin_writes_a_new_password_file_readable_by_its_owner_only(t
     assert get_user_model().objects.get(username="root-admin").check_password(password)
     assert password_file.stat().st_mode & 0o777 == 0o600
     assert "root-admin" in out.getvalue()
+
+
+def test_a_secret_file_is_taken_verbatim_even_when_it_starts_with_a_dollar(tmp_path):
+    """django-environ reads a value starting with `$` as the name of another variable."""
+    secret_file = tmp_path / "django_secret_key"
+    secret_file.write_text("$ecret-key-made-by-hand-0123456789-abcdefghij #1\n")
+    result = run_manage("shell", "-c", "from django.conf import settings; "
+                        "print(settings.SECRET_KEY)",
+                        env={"SECRET_KEY_FILE": str(secret_file)})
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout.strip().splitlines()[-1]
+            == "$ecret-key-made-by-hand-0123456789-abcdefghij #1")
