@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
+import stat
 import secrets
 import subprocess
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from django.utils import timezone
 from audit.sealkey import seal_key_ensure
 from audit.services import Action, audit_record
 from ha import tls
+from ha.checks import missing_static_manifest
 from ha.dbconnect import admin_client_options, admin_cursor, query_one
 from ha.models import Heartbeat, ReplicaReport
 from ha.nodeconfig import write_ha_env
@@ -44,24 +47,108 @@ def validate_fqdn(name: str) -> str:
 
 
 def prerequisites(cursor) -> list[str]:
-    """What the primary's MariaDB lacks for replication, each with its fix."""
+    """What keeps this node and its MariaDB from serving as a primary, each with its fix."""
     problems = []
+    if settings.NODE_ROLE == "secondary":
+        problems.append("this node is a secondary (its HA settings say so): run ha_setup "
+                        "on the primary")
+    manifest = missing_static_manifest()
+    if manifest:
+        problems.append(f"static files are not collected ({manifest} is missing): run "
+                        f"`manage.py collectstatic --noinput`")
     if query_one(cursor, "SELECT @@log_bin") != 1:
         problems.append("binary logging is off: add `log_bin = binlog` to [mysqld] and restart")
     if query_one(cursor, "SELECT @@binlog_format") != "ROW":
         problems.append("binlog_format is not ROW: add `binlog_format = ROW` and restart")
     if query_one(cursor, "SELECT @@server_id") in (0, None):
         problems.append("server_id is 0: give every server its own `server_id`")
-    if query_one(cursor, "SELECT @@have_ssl") != "YES":
+    problems += _tls_problems(cursor)
+    anonymous = anonymous_accounts(cursor)
+    if anonymous:
+        problems.append(f"anonymous accounts {', '.join(anonymous)} match the secondary's "
+                        f"login before {REPLICATION_USER}@'%' does, and refuse it: drop "
+                        f"them with `{drop_anonymous_accounts(anonymous)}`")
+    return problems
+
+
+def anonymous_accounts(cursor) -> list[str]:
+    """mariadb-install-db makes ''@'localhost' (and ''@<host name>) unless told not
+    to: MariaDB matches the most specific host first, so they win over user@'%'."""
+    cursor.execute("SELECT Host FROM mysql.user WHERE User = '' ORDER BY Host")
+    return [f"''@'{host}'" for (host,) in cursor.fetchall()]
+
+
+def drop_anonymous_accounts(accounts: list[str]) -> str:
+    # Accounts are node-local: the drop must not reach a replica's binlog.
+    return f"SET sql_log_bin=0; DROP USER {', '.join(accounts)};"
+
+
+def _tls_problems(cursor) -> list[str]:
+    files = {variable: query_one(cursor, f"SELECT @@{variable}")
+             for variable in ("ssl_cert", "ssl_key", "ssl_ca")}
+    # A packaged MariaDB runs as the owner of its data dir (`mysql`), not as root.
+    server_user = ServerUser.of(Path(query_one(cursor, "SELECT @@datadir")))
+    problems = [f"the server cannot read {variable} ({path}): {reason}"
+                for variable, path in files.items() if path
+                for reason in [server_user.cannot_read(Path(path))] if reason]
+    if query_one(cursor, "SELECT @@have_ssl") != "YES" and not problems:
         problems.append("TLS is off: set ssl_cert, ssl_key and ssl_ca in [mysqld] (any "
                         "certificate will do; ha_setup replaces it) and restart")
-    else:
-        for variable in ("ssl_cert", "ssl_key", "ssl_ca"):
-            path = query_one(cursor, f"SELECT @@{variable}")
-            if not path or not os.access(Path(path).parent, os.W_OK):
-                problems.append(f"{variable} ({path}) must be a file this command can "
-                                f"replace: run ha_setup on the primary's database host")
+    for variable, path in files.items():
+        if not path or not os.access(Path(path).parent, os.W_OK):
+            problems.append(f"{variable} ({path}) must be a file this command can "
+                            f"replace: run ha_setup on the primary's database host")
     return problems
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+@dataclass(frozen=True)
+class ServerUser:
+    uid: int
+    name: str
+    groups: tuple[int, ...]
+
+    @classmethod
+    def of(cls, data_dir: Path) -> "ServerUser":
+        owner = data_dir.stat()
+        name = _user_name(owner.st_uid)
+        try:
+            groups = tuple(os.getgrouplist(name, owner.st_gid))
+        except KeyError:
+            groups = (owner.st_gid,)
+        return cls(uid=owner.st_uid, name=name, groups=groups)
+
+    def cannot_read(self, path: Path) -> str:
+        """Why this user cannot read `path` (from its mode and owner), or ''."""
+        try:
+            for directory in reversed(path.parents):
+                if not self._may(directory.stat(), search=True):
+                    return f"{self.name} may not enter {directory}: chmod o+x {directory}"
+            status = path.stat()
+            if not self._may(status, search=False):
+                return (f"it runs as {self.name} (the owner of its data dir) and the file "
+                        f"is {_user_name(status.st_uid)}'s, mode "
+                        f"{stat.S_IMODE(status.st_mode):04o}: chown {self.name} {path}")
+        except FileNotFoundError:
+            return "the file does not exist"
+        return ""
+
+    def _may(self, status: os.stat_result, *, search: bool) -> bool:
+        if self.uid == 0:
+            return True
+        bits = ((stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH) if search
+                else (stat.S_IRUSR, stat.S_IRGRP, stat.S_IROTH))
+        if status.st_uid == self.uid:
+            return bool(status.st_mode & bits[0])
+        if status.st_gid in self.groups:
+            return bool(status.st_mode & bits[1])
+        return bool(status.st_mode & bits[2])
 
 
 @dataclass

@@ -9,12 +9,13 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from strongroom.env import StrictEnv
 from strongroom.envfile import read_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# FileAwareEnv: every secret may come from VAR_FILE instead of VAR.
-env = environ.FileAwareEnv()
+# Every secret may come from VAR_FILE instead of VAR (strongroom/env.py).
+env = StrictEnv()
 _env_file = environ.Env().str("STRONGROOM_ENV_FILE", default="")
 if _env_file:
     if not Path(_env_file).is_file():
@@ -53,12 +54,14 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- The node -------------------------------------------------------------
 NODE_NAME = env.str("STRONGROOM_NODE_NAME")
-# A node the HA pack made a secondary stays one, whatever else its env says (R-H6).
-NODE_ROLE = "secondary" if _ha_role == "secondary" else env.str("STRONGROOM_ROLE",
-                                                                 default="standalone")
+# The HA commands own the role: what ha_setup (primary) or ha_install_pack (secondary)
+# wrote in ha.env wins over the env file's, which only says what a node is before
+# them (R-H6: a node the pack made a secondary stays one, whatever its env says).
+NODE_ROLE = _ha_role or env.str("STRONGROOM_ROLE", default="standalone")
 if NODE_ROLE not in {"standalone", "primary", "secondary"}:
-    raise ImproperlyConfigured(
-        f"STRONGROOM_ROLE={NODE_ROLE!r}: expected standalone, primary or secondary")
+    _where = f" (in {HA_DIR / 'ha.env'})" if _ha_role else ""
+    raise ImproperlyConfigured(f"STRONGROOM_ROLE={NODE_ROLE!r}{_where}: expected "
+                               f"standalone, primary or secondary")
 MASTER_KEY_FILE = Path(env.str("STRONGROOM_MASTER_KEY_FILE"))
 # Only the HA commands use the admin account (replication, grants, snapshots).
 DB_ADMIN_USER = env.str("DB_ADMIN_USER", default="")

@@ -2,8 +2,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strongroom.settings")
+from strongroom.startup_errors import settings_or_exit
 
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strongroom.settings")
+settings_or_exit()
 application = get_wsgi_application()
 
 # The master key is read once, here, before the first request; after this the

@@ -48,3 +48,11 @@ def test_a_missing_required_variable_is_named(tmp_path):
     result = run_manage("check", unset={"SECRET_KEY", "SECRET_KEY_FILE"},
                         env={"STRONGROOM_ENV_FILE": str(env_file)})
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_flags_static_files_never_collected(private_key, tmp_path):
+    result = run_manage("check", "--deploy",
+                        env={"STRONGROOM_MASTER_KEY_FILE": private_key,
+                             "STATIC_ROOT": str(tmp_path / "static"), **PRODUCTION_LIKE})
+    assert result.returncode != 0 and "strongroom.E004" in result.stderr
+    assert "manage.py collectstatic" in result.stderr

@@ -1,18 +1,21 @@
 import secrets
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.roles import ADMINISTRATOR
 from audit.services import Action, audit_record
+from strongroom.env import without_line_ending
 
 
 class Command(BaseCommand):
-    help = ("Create the first administrator when the vault has no users; the generated "
-            "password is written to a 0600 file, never to the terminal log.")
+    help = ("Create the first administrator when the vault has no users. The password "
+            "is read from --password-file when it holds one (it is never overwritten); "
+            "otherwise one is generated into that file (mode 0600), never to the log.")
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
@@ -24,12 +27,33 @@ class Command(BaseCommand):
         if User.objects.exists():
             self.stdout.write("Users exist already; no administrator created.")
             return
-        password = secrets.token_urlsafe(15)
+        password = _read_password(password_file)
+        if password is None:
+            password = secrets.token_urlsafe(15)
+            _write_private(password_file, password + "\n")
+        else:
+            try:
+                password_validation.validate_password(password, User(username=username))
+            except ValidationError as exc:
+                raise CommandError(f"the password in {password_file} is too weak: "
+                                   f"{' '.join(exc.messages)}") from None
         user = User.objects.create_user(username, password=password)
         user.groups.add(Group.objects.get(name=ADMINISTRATOR))
         audit_record(action=Action.USER_CREATE, actor_name="system", target=user,
                      detail={"role": ADMINISTRATOR})
-        password_file.parent.mkdir(parents=True, exist_ok=True)
-        password_file.touch(mode=0o600)
-        password_file.write_text(password + "\n")
         self.stdout.write(f"Created administrator {username}; password in {password_file}")
+
+
+def _read_password(path: Path) -> str | None:
+    """An operator may choose the password: a file that holds one is read, not replaced."""
+    try:
+        return without_line_ending(path.read_text()) or None
+    except FileNotFoundError:
+        return None
+
+
+def _write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # an empty file someone made may have any mode
+    path.write_text(content)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ha.dbconnect import HaConfigError
-from ha.install import InstallError, pack_install
+from ha.install import InstallError, ReplicationNotStarted, pack_install
 from ha.pack import PackError
 
 
@@ -27,15 +27,13 @@ class Command(BaseCommand):
                                   progress=lambda message: self.stdout.write(f"  {message}"))
         except (PackError, HaConfigError) as exc:
             raise CommandError(f"pack refused: {exc}") from None
+        except ReplicationNotStarted as exc:
+            raise CommandError(f"the pack is installed, but replication did not start: "
+                               f"{exc}") from None
         except InstallError as exc:
             raise CommandError(f"installation failed: {exc}") from None
         replica = result.replica
-        took = f"{time.monotonic() - started:.1f} s"
-        if replica.problem or replica.io_running != "Yes":
-            self.stderr.write(f"Installed in {took}, but replication is not running yet: "
-                              f"{replica.problem or replica.io_running}")
-        else:
-            self.stdout.write(f"Installed in {took}: replicating from "
-                              f"{replica.master_host}:{replica.master_port} over TLS.")
+        self.stdout.write(f"Installed in {time.monotonic() - started:.1f} s: replicating "
+                          f"from {replica.master_host}:{replica.master_port} over TLS.")
         self.stdout.write("Start (or restart) this node's web and Celery processes: it now "
                           "serves read-only.")

@@ -38,3 +38,6 @@ class Command(BaseCommand):
             f"HA pack ready in {time.monotonic() - started:.1f} s: {result.pack_path} "
             f"(mode 0600, no master key inside). Copy it to the secondary and run "
             f"`manage.py ha_install_pack {result.pack_path.name}` there.")
+        # Settings are read at start: running processes still think they are standalone.
+        self.stdout.write("Restart this node's web and Celery processes: they then run as "
+                          "the primary.")
