@@ -37,9 +37,7 @@ def wanted_table_grants(*, tables: list[str]) -> dict[str, tuple[str, ...]]:
 def node_role() -> str:
     """The role as the node's next start will see it: ha_install_pack migrates right
     after writing ha.env, in a process that still has the old settings."""
-    if read_ha_env().get("STRONGROOM_ROLE") == "secondary":
-        return "secondary"
-    return settings.NODE_ROLE
+    return read_ha_env().get("STRONGROOM_ROLE") or settings.NODE_ROLE
 
 
 def app_grants_apply(*, role: str | None = None) -> None:

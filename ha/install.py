@@ -18,7 +18,7 @@ from ha.dbconnect import admin_client_options, admin_cursor, query_one, replica_
 from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
-from ha.replica import ReplicaState, change_master, wait_until_connected
+from ha.replica import RETRY_ADVICE, ReplicaState, change_master, wait_until_connected
 from ha.sql import NOT_LOGGED, quote_identifier
 from ha.tls import write_for_server
 from strongroom.envfile import parse_env
@@ -97,36 +97,13 @@ def pack_install(*, path: Path, force_host: bool = False,
     return InstallResult(pack=pack, replica=replica)
 
 
-RETRY_ADVICE = ("This node retries every second: once the cause is fixed, "
-                "`manage.py ha_status` shows it replicating; no new pack is needed.")
-IO_ERROR_ADVICE = {
-    1045: ("The primary refused the replication login. Anonymous accounts there "
-           "(mariadb-install-db makes ''@'localhost' and ''@<host name>) match before "
-           "strongroom_repl@'%' does: list them on the primary with `SELECT User, Host "
-           "FROM mysql.user WHERE User = ''` and drop each, e.g. `SET sql_log_bin=0; "
-           "DROP USER ''@'localhost';`. This node retries every second: `manage.py "
-           "ha_status` shows when it replicates. Only if ha_setup ran again after this "
-           "pack was built is the newer pack needed."),
-    2026: ("TLS with the primary failed: its certificate is not from this pack's CA or "
-           "does not name the address this node connects to; build a new pack with "
-           "ha_setup (--primary-address as this node reaches the primary)."),
-    2003: ("Check the primary's address and port in the pack (ha_setup "
-           "--primary-address/--primary-port) and that its firewall lets this node reach "
-           "that port; `manage.py ha_reconfigure` repoints a node without a new pack. "
-           + RETRY_ADVICE),
-}
-
-
 def replication_failure(replica: ReplicaState) -> str:
-    """The replica's Last_IO/SQL_Error as the server words it, and what to do."""
+    """Why replication is not running, in words an operator can act on."""
     if replica.last_sql_errno:
-        return (f"applying the primary's changes failed (error {replica.last_sql_errno}): "
-                f"{replica.last_sql_error}; build a new pack with ha_setup and install it")
-    if not replica.last_io_errno:
-        return (f"it is still starting (I/O thread: {replica.io_running or 'stopped'}, "
-                f"SQL thread: {replica.sql_running or 'stopped'}). {RETRY_ADVICE}")
-    cause = f"error {replica.last_io_errno}: {replica.last_io_error}"
-    return f"{cause}. {IO_ERROR_ADVICE.get(replica.last_io_errno, RETRY_ADVICE)}"
+        return f"{replica.problem}; build a new pack with ha_setup and install it"
+    return replica.problem or (f"it is still starting (I/O thread: "
+                               f"{replica.io_running or 'stopped'}, SQL thread: "
+                               f"{replica.sql_running or 'stopped'}). {RETRY_ADVICE}")
 
 
 def _install_replica_tls(cursor, pack: Pack) -> None:

@@ -53,20 +53,38 @@ class ReplicaState:
 
     @property
     def problem(self) -> str:
-        """The replica's error in words an operator can act on."""
+        """The replica's error in words an operator can act on ("" when there is none)."""
         if self.last_sql_errno:
             return f"applying changes failed: {self.last_sql_error}"
-        if self.last_io_errno == 1045:
-            return ("the primary refused the replication login (error 1045): the account, "
-                    "its password or its TLS client certificate does not match; build a "
-                    "new pack with ha_setup")
-        if self.last_io_errno == 2026:
-            return ("TLS with the primary failed (error 2026): its certificate is not "
-                    "from this pack's CA or does not name "
-                    f"{self.master_host}; build a new pack with ha_setup")
         if self.last_io_errno:
-            return f"cannot reach the primary (error {self.last_io_errno}): {self.last_io_error}"
+            meaning, advice = IO_ERRORS.get(self.last_io_errno,
+                                            ("cannot reach the primary", RETRY_ADVICE))
+            return (f"{meaning} (error {self.last_io_errno}: {self.last_io_error}). "
+                    f"{advice}")
         return ""
+
+
+RETRY_ADVICE = ("This node retries every second: once the cause is fixed, `manage.py "
+                "ha_status` shows it replicating; no new pack is needed.")
+# What the I/O thread's error means, and what to do (Last_IO_Error's own words are
+# long and name internals).
+IO_ERRORS = {
+    1045: ("the primary refused the replication login",
+           "Anonymous accounts there (mariadb-install-db makes ''@'localhost' and "
+           "''@<host name>) match before strongroom_repl@'%' does: list them on the "
+           "primary with `SELECT User, Host FROM mysql.user WHERE User = ''` and drop each, "
+           "e.g. `SET sql_log_bin=0; DROP USER ''@'localhost';`. Or ha_setup ran again "
+           "after this node's pack was built: install the newer pack. " + RETRY_ADVICE),
+    2026: ("TLS with the primary failed",
+           "Its certificate is not from this pack's CA or does not name the address this "
+           "node connects to: build a new pack with ha_setup (--primary-address as this "
+           "node reaches the primary)."),
+    2003: ("cannot connect to the primary",
+           "Check the primary's address and port in the pack (ha_setup "
+           "--primary-address/--primary-port) and that its firewall lets this node reach "
+           "that port; `manage.py ha_reconfigure` repoints a node without a new pack. "
+           + RETRY_ADVICE),
+}
 
 
 def replica_state(cursor) -> ReplicaState:

@@ -117,12 +117,12 @@ class ServerUser:
     @classmethod
     def of(cls, data_dir: Path) -> "ServerUser":
         owner = data_dir.stat()
-        name = _user_name(owner.st_uid)
-        try:
-            groups = tuple(os.getgrouplist(name, owner.st_gid))
+        try:  # the groups the server process has: its user's own and those it is in
+            entry = pwd.getpwuid(owner.st_uid)
+            return cls(uid=owner.st_uid, name=entry.pw_name,
+                       groups=tuple(os.getgrouplist(entry.pw_name, entry.pw_gid)))
         except KeyError:
-            groups = (owner.st_gid,)
-        return cls(uid=owner.st_uid, name=name, groups=groups)
+            return cls(uid=owner.st_uid, name=str(owner.st_uid), groups=(owner.st_gid,))
 
     def cannot_read(self, path: Path) -> str:
         """Why this user cannot read `path` (from its mode and owner), or ''."""

@@ -86,7 +86,7 @@ def make_pack(primary: Profile, *, secondary_name: str, address: str,
                     "--primary-address", address,
                     "--primary-port", str(primary_port or primary.mariadb_port),
                     "--output", str(pack_file(primary)))
-    restart_app(primary)
+    start(primary, restart=True)
     return output
 
 
@@ -98,7 +98,8 @@ def join(secondary: Profile, *, pack: Path, master_key: Path) -> str:
                           user=secondary.service_user, mode=0o600)
     output = manage(secondary, "ha_install_pack", str(incoming))
     incoming.unlink()
-    start(secondary)
+    # Running processes (a rebuild) hold the old pack's settings (ha.env).
+    start(secondary, restart=True)
     return output
 
 
@@ -114,11 +115,16 @@ def install_master_key(profile: Profile, source: Path) -> None:
     owned_file(target, source.read_bytes(), user=profile.service_user, mode=0o400)
 
 
-def start(profile: Profile) -> None:
-    """The app's processes and the TLS proxy, once its database is ready."""
+def start(profile: Profile, *, restart: bool = False) -> None:
+    """The app's processes and the TLS proxy, once its database is ready; `restart`:
+    running ones restart too (they read the node's settings only at start-up)."""
+    units = [profile.unit(name) for name in APP_SERVICES]
     if profile.services == "systemd":
-        systemctl("enable", "--now", *(profile.unit(name) for name in APP_SERVICES))
+        systemctl("enable", *units)
+        systemctl("restart" if restart else "start", *units)
     else:
+        if restart:
+            stop_processes(profile)
         start_processes(profile)
     if profile.https_port:
         start_proxy(profile)
@@ -171,14 +177,6 @@ def start_proxy(profile: Profile) -> None:
     Path("/etc/nginx/sites-enabled/default").unlink(missing_ok=True)
     systemctl("enable", "nginx")
     systemctl("reload-or-restart", "nginx")
-
-
-def restart_app(profile: Profile) -> None:
-    if profile.services == "systemd":
-        systemctl("restart", *(profile.unit(name) for name in APP_SERVICES))
-    else:
-        stop_processes(profile)
-        start_processes(profile)
 
 
 def stop(profile: Profile) -> None:
@@ -332,7 +330,8 @@ def _install_profile(args, node_dir: Path) -> Profile:
 
 
 def _address(profile: Profile) -> str:
-    return profile.public_url if profile.https_port else f"http://127.0.0.1:{profile.web_port}/"
+    return (f"{profile.public_url}/" if profile.https_port
+            else f"http://127.0.0.1:{profile.web_port}/")
 
 
 def welcome(profile: Profile) -> str:

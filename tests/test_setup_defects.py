@@ -13,8 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from localservices.node import Profile
-from localservices.stack import ROOT
+from localservices.node import ROOT, Profile
 from strongroom.envfile import format_env, parse_env, read_env_file
 from tests.support import process_environment, run_manage, start_web_process
 

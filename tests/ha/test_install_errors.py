@@ -5,7 +5,9 @@ import pytest
 
 from localservices.node import Profile, services_up
 from localservices.process import free_port
-from localservices.stack import manage, pack_path, pair_down, prepare_primary
+from localservices.installer import pack_file
+from localservices.processes import manage
+from localservices.stack import pair_down, prepare_primary
 from tests.ha.support import Node
 from tests.support import run_manage, wait_until
 
@@ -36,12 +38,12 @@ def test_install_fails_naming_the_refused_login_when_anonymous_accounts_win(
     primary, secondary = primary_and_new_secondary
     manage(primary.profile, "ha_setup", primary.profile.node_name,
            secondary.profile.node_name, "--primary-address", "127.0.0.1",
-           "--output", str(pack_path(primary.profile)))
+           "--output", str(pack_file(primary.profile)))
     # After ha_setup, whose prerequisite check would have named them.
     primary.profile.mariadb.execute_unlogged([(f"CREATE USER {account}", None)
                                               for account in ANONYMOUS])
 
-    result = run_manage("ha_install_pack", str(pack_path(primary.profile)),
+    result = run_manage("ha_install_pack", str(pack_file(primary.profile)),
                         node=secondary.profile)
 
     assert result.returncode == 1, result.stdout
