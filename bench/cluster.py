@@ -4,25 +4,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from localservices.linkproxy import LinkProxy
 from localservices.node import ROOT, VAR, Profile, services_up
-from localservices.process import free_port
 from localservices.processes import PYTHON, manage, node_environment, start_processes
-from localservices.stack import pair_down, prepare_primary, prepare_secondary
+from localservices.stack import loopback_pair, pair_down, prepare_primary, prepare_secondary
 
 BENCH_DIR = VAR / "bench"
-
-
-def profiles(base: Path, tag: str) -> tuple[Profile, Profile]:
-    primary = Profile(f"{tag}-primary", mariadb_port=free_port(), redis_port=free_port(),
-                      web_port=free_port(), server_id=31, base_dir=base / f"{tag}-primary",
-                      node_name="primary.strongroom.test")
-    secondary = Profile(f"{tag}-secondary", mariadb_port=free_port(), redis_port=free_port(),
-                        web_port=free_port(), server_id=32, base_dir=base / f"{tag}-secondary",
-                        node_name="secondary.strongroom.test", secondary=True)
-    return primary, secondary
 
 
 def seed(profile: Profile, accounts: int) -> None:
@@ -58,7 +46,7 @@ class BenchPair:
 
 def build_pair(*, accounts: int) -> BenchPair:
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    primary, secondary = profiles(BENCH_DIR, "pair")
+    primary, secondary = loopback_pair(BENCH_DIR, server_id=31, tag="pair")
     prepare_primary(primary)
     seed(primary, accounts)
     link = LinkProxy(primary.mariadb_port)
@@ -75,7 +63,7 @@ def build_pair(*, accounts: int) -> BenchPair:
 
 def fresh_primary_and_secondary(tag: str) -> tuple[Profile, Profile]:
     """A standalone primary (migrated, admin) and an empty secondary, for pack timing."""
-    primary, secondary = profiles(BENCH_DIR, tag)
+    primary, secondary = loopback_pair(BENCH_DIR, server_id=31, tag=tag)
     prepare_primary(primary)
     services_up(secondary)
     shutil.copy2(primary.master_key_file, secondary.master_key_file)

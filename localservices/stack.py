@@ -5,9 +5,12 @@ steps (installer.py), as the README's two-host guide builds one: `install` both,
 on loopback, without systemd or the TLS proxy."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from localservices.installer import (admin_password_file, install, join, joined, make_pack,
                                      pack_file, stop)
 from localservices.node import PROFILES, ROOT, Profile
+from localservices.process import free_port
 
 
 def prepare_primary(profile: Profile) -> None:
@@ -50,3 +53,16 @@ def print_welcome(primary: Profile, secondary: Profile) -> None:
 
 def default_pair() -> tuple[Profile, Profile]:
     return PROFILES["primary"], PROFILES["secondary"]
+
+
+def loopback_pair(base: Path, *, server_id: int, tag: str = "") -> tuple[Profile, Profile]:
+    """A throw-away primary and secondary on free loopback ports under `base` (the
+    tests' and the benchmark's pairs); the secondary's server id follows the primary's."""
+    prefix = f"{tag}-" if tag else ""
+    primary, secondary = (
+        Profile(f"{prefix}{role}", mariadb_port=free_port(), redis_port=free_port(),
+                web_port=free_port(), server_id=server_id + offset,
+                base_dir=base / f"{prefix}{role}", node_name=f"{role}.strongroom.test",
+                secondary=role == "secondary")
+        for offset, role in enumerate(("primary", "secondary")))
+    return primary, secondary

@@ -9,22 +9,14 @@ import uuid
 import pytest
 
 from localservices.linkproxy import LinkProxy
-from localservices.node import Profile
-from localservices.process import free_port
 from localservices.processes import start_processes
-from localservices.stack import pair_down, prepare_primary, prepare_secondary
+from localservices.stack import loopback_pair, pair_down, prepare_primary, prepare_secondary
 from tests.ha.support import Node, Pair, WebClient
 
 
 @pytest.fixture(scope="session")
 def pair(tmp_path_factory) -> Pair:
-    base = tmp_path_factory.mktemp("ha")
-    primary = Profile("primary", mariadb_port=free_port(), redis_port=free_port(),
-                      web_port=free_port(), server_id=11, base_dir=base / "primary",
-                      node_name="primary.strongroom.test")
-    secondary = Profile("secondary", mariadb_port=free_port(), redis_port=free_port(),
-                        web_port=free_port(), server_id=12, base_dir=base / "secondary",
-                        node_name="secondary.strongroom.test", secondary=True)
+    primary, secondary = loopback_pair(tmp_path_factory.mktemp("ha"), server_id=11)
     prepare_primary(primary)
     link = LinkProxy(primary.mariadb_port)
     try:

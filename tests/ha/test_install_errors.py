@@ -3,11 +3,10 @@ the primary's anonymous accounts (made by mariadb-install-db) match the replica'
 login before strongroom_repl@'%' does."""
 import pytest
 
-from localservices.node import Profile, services_up
-from localservices.process import free_port
+from localservices.node import services_up
 from localservices.installer import pack_file
 from localservices.processes import manage
-from localservices.stack import pair_down, prepare_primary
+from localservices.stack import loopback_pair, pair_down, prepare_primary
 from tests.ha.support import Node
 from tests.support import run_manage, wait_until
 
@@ -17,12 +16,7 @@ ANONYMOUS = ("''@'localhost'", "''@'127.0.0.1'")
 
 @pytest.fixture
 def primary_and_new_secondary(tmp_path):
-    primary = Profile("primary", mariadb_port=free_port(), redis_port=free_port(),
-                      web_port=free_port(), server_id=21, base_dir=tmp_path / "primary",
-                      node_name="primary.strongroom.test")
-    secondary = Profile("secondary", mariadb_port=free_port(), redis_port=free_port(),
-                        web_port=free_port(), server_id=22, base_dir=tmp_path / "secondary",
-                        node_name="secondary.strongroom.test", secondary=True)
+    primary, secondary = loopback_pair(tmp_path, server_id=21)
     try:
         prepare_primary(primary)
         services_up(secondary)
