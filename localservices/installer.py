@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             start(profile)
         else:
             stop(profile)
-    except (ServiceError, subprocess.CalledProcessError) as exc:
+    except (ServiceError, subprocess.CalledProcessError, ValueError) as exc:
         print(f"strongroom-node: {exc}", file=sys.stderr)
         return 1
     return 0
