@@ -5,10 +5,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from localservices.installer import install
 from localservices.linkproxy import LinkProxy
 from localservices.node import ROOT, VAR, Profile, services_up
 from localservices.processes import PYTHON, manage, node_environment, start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_primary, prepare_secondary
+from localservices.stack import loopback_pair, pair_down, prepare_secondary
 
 BENCH_DIR = VAR / "bench"
 
@@ -47,7 +48,7 @@ class BenchPair:
 def build_pair(*, accounts: int) -> BenchPair:
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     primary, secondary = loopback_pair(BENCH_DIR, server_id=31, tag="pair")
-    prepare_primary(primary)
+    install(primary)
     seed(primary, accounts)
     link = LinkProxy(primary.mariadb_port)
     prepare_secondary(secondary, primary, primary_port=link.port)
@@ -64,7 +65,7 @@ def build_pair(*, accounts: int) -> BenchPair:
 def fresh_primary_and_secondary(tag: str) -> tuple[Profile, Profile]:
     """A standalone primary (migrated, admin) and an empty secondary, for pack timing."""
     primary, secondary = loopback_pair(BENCH_DIR, server_id=31, tag=tag)
-    prepare_primary(primary)
+    install(primary)
     services_up(secondary)
     shutil.copy2(primary.master_key_file, secondary.master_key_file)
     return primary, secondary

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from strongroom.atomicfile import write_atomically
 from strongroom.envfile import format_env, read_env_file
 
 
@@ -25,10 +26,6 @@ def write_ha_env(values: dict[str, str], *, replace: bool = False) -> None:
 
 
 def write_private(path: Path, content: str | bytes) -> None:
-    """Write a 0600 file atomically (a crash never leaves half a file)."""
+    """A 0600 file in a directory made 0700 if it is new."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(path.name + ".new")
-    partial.unlink(missing_ok=True)
-    partial.touch(mode=0o600)
-    partial.write_bytes(content.encode() if isinstance(content, str) else content)
-    partial.replace(path)
+    write_atomically(path, content, mode=0o600)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-
 from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, replica_tls_files
 from ha.nodeconfig import write_ha_env
 

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from strongroom.atomicfile import write_atomically
+
 VALIDITY = datetime.timedelta(days=3650)
 
 
@@ -97,19 +99,9 @@ def write_for_server(path: Path, data: bytes, *, data_dir: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     directory = path.parent.stat()
     shared = bool(directory.st_mode & stat.S_ISGID) and directory.st_gid == server_group
-    partial = path.with_name(path.name + ".new")
-    partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                         0o640 if shared else 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
     owner = (directory.st_uid, directory.st_gid) if shared else (server.st_uid, server_group)
-    # Not root in a shared directory: the file is ours, and the set-gid bit gave it
-    # the server's group already.
-    if owner != (os.geteuid(), os.getegid()) and not (shared and os.geteuid() != 0):
-        try:
-            os.chown(partial, *owner)
-        except PermissionError:
-            partial.unlink(missing_ok=True)
-            raise
-    partial.replace(path)
+    # Not root in a shared directory: the file is ours, and the set-gid bit gives it
+    # the server's group.
+    if owner == (os.geteuid(), os.getegid()) or (shared and os.geteuid() != 0):
+        owner = None
+    write_atomically(path, data, mode=0o640 if shared else 0o600, owner=owner)

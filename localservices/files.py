@@ -6,35 +6,31 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import shutil
 from pathlib import Path
+
+from strongroom.atomicfile import write_atomically
 
 
 def owned_directory(path: Path, *, user: str = "", group: str = "", mode: int) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    _give(path, user, group)
+    owner = _owner(user, group)
+    if owner is not None:
+        os.chown(path, *owner)
     path.chmod(mode)
     return path
 
 
 def owned_file(path: Path, content: str | bytes, *, user: str = "", group: str = "",
                mode: int) -> Path:
-    """Write `content` atomically with `mode` from the start (never briefly readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".new")
-    partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content.encode() if isinstance(content, str) else content)
-    _give(partial, user, group)
-    partial.replace(path)
-    return path
+    return write_atomically(path, content, mode=mode, owner=_owner(user, group))
 
 
-def _give(path: Path, user: str, group: str) -> None:
-    if (user or group) and os.geteuid() == 0:
-        group = group or primary_group(user)
-        shutil.chown(path, user=user or None, group=group or None)
+def _owner(user: str, group: str) -> tuple[int, int] | None:
+    """(uid, gid) to give a file to, -1 keeping one; None when nothing is given away."""
+    if not (user or group) or os.geteuid() != 0:
+        return None
+    group = group or primary_group(user)
+    return (pwd.getpwnam(user).pw_uid if user else -1, grp.getgrnam(group).gr_gid)
 
 
 def primary_group(user: str) -> str:

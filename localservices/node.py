@@ -189,7 +189,6 @@ def services_up(profile: Profile) -> Path:
     return profile.env_file
 
 
-
 def services_down(profile: Profile) -> None:
     profile.redis.stop()
     profile.mariadb.stop()

@@ -13,10 +13,6 @@ from localservices.node import PROFILES, ROOT, Profile
 from localservices.process import free_port
 
 
-def prepare_primary(profile: Profile) -> None:
-    install(profile)
-
-
 def prepare_secondary(secondary: Profile, primary: Profile, *,
                       primary_port: int | None = None) -> str:
     """Install the secondary, build the pack on the primary and join; returns what the

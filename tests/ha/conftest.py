@@ -8,16 +8,17 @@ import uuid
 
 import pytest
 
+from localservices.installer import install
 from localservices.linkproxy import LinkProxy
 from localservices.processes import start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_primary, prepare_secondary
+from localservices.stack import loopback_pair, pair_down, prepare_secondary
 from tests.ha.support import Node, Pair, WebClient
 
 
 @pytest.fixture(scope="session")
 def pair(tmp_path_factory) -> Pair:
     primary, secondary = loopback_pair(tmp_path_factory.mktemp("ha"), server_id=11)
-    prepare_primary(primary)
+    install(primary)
     link = LinkProxy(primary.mariadb_port)
     try:
         output = prepare_secondary(secondary, primary, primary_port=link.port)

@@ -9,10 +9,10 @@ import MySQLdb
 import pytest
 
 from ha.grants import is_append_only
+from localservices.installer import install
 from localservices.node import services_up
-from localservices.stack import prepare_primary
-from tests.ha.support import WebClient
 from tests.ha.nodefiles import audit_shipper_password, replication_password
+from tests.ha.support import WebClient
 
 pytestmark = pytest.mark.ha
 
@@ -85,7 +85,7 @@ def test_restarting_the_pair_while_revealing_on_the_secondary_gives_no_error(pai
     try:
         # What `make run` does for an installed pair: the primary's start-up first
         # (services, migrate, bootstrap), then the secondary's services.
-        prepare_primary(pair.primary.profile)
+        install(pair.primary.profile)
         pair.wait_replicated()
         # Whatever the primary ran reached the secondary: its app account still logs in.
         pair.secondary.app_connection().close()

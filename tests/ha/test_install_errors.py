@@ -3,10 +3,10 @@ the primary's anonymous accounts (made by mariadb-install-db) match the replica'
 login before strongroom_repl@'%' does."""
 import pytest
 
+from localservices.installer import install, pack_file
 from localservices.node import services_up
-from localservices.installer import pack_file
 from localservices.processes import manage
-from localservices.stack import loopback_pair, pair_down, prepare_primary
+from localservices.stack import loopback_pair, pair_down
 from tests.ha.support import Node
 from tests.support import run_manage, wait_until
 
@@ -18,7 +18,7 @@ ANONYMOUS = ("''@'localhost'", "''@'127.0.0.1'")
 def primary_and_new_secondary(tmp_path):
     primary, secondary = loopback_pair(tmp_path, server_id=21)
     try:
-        prepare_primary(primary)
+        install(primary)
         services_up(secondary)
         secondary.master_key_file.write_bytes(primary.master_key_file.read_bytes())
         secondary.master_key_file.chmod(0o600)
