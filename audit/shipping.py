@@ -30,6 +30,13 @@ def _row(values: dict) -> tuple:
     return tuple(converted[name] for name in COLUMNS)
 
 
+def trail_insert(cursor, batch: list[dict]) -> int:
+    """Outbox rows into a trail, each at most once (INSERT IGNORE on the UUID);
+    returns how many were new there."""
+    cursor.executemany(INSERT, [_row(values) for values in batch])
+    return max(cursor.rowcount, 0)
+
+
 def pending_count() -> int:
     return AuditOutbox.objects.filter(delivered_at__isnull=True).count()
 
@@ -61,7 +68,7 @@ def _ship_all(batch_size: int) -> int:
                 return shipped
             primary = primary or primary_audit_connection()
             with primary.cursor() as cursor:
-                cursor.executemany(INSERT, [_row(values) for values in batch])
+                trail_insert(cursor, batch)
             primary.commit()
             AuditOutbox.objects.filter(id__in=[values["id"] for values in batch]).update(
                 delivered_at=timezone.now())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from ha.dbconnect import admin_cursor, query_dicts
-from ha.nodeconfig import read_ha_env
+from ha.role import READ_ONLY_ROLES, current_role
 from ha.sql import NOT_LOGGED, quote_identifier, with_parameters
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -34,17 +34,13 @@ def wanted_table_grants(*, tables: list[str]) -> dict[str, tuple[str, ...]]:
     return {table: APPEND_ONLY if is_append_only(table) else READ_WRITE for table in tables}
 
 
-def node_role() -> str:
-    """The role as the node's next start will see it: ha_install_pack migrates right
-    after writing ha.env, in a process that still has the old settings."""
-    return read_ha_env().get("STRONGROOM_ROLE") or settings.NODE_ROLE
-
-
 def app_grants_apply(*, role: str | None = None) -> None:
     """Primary/standalone: read-write on every replicated table but the audit tables
-    (SELECT, INSERT); secondary: SELECT on the replicated schema, writes only in the
-    local one (READ_ONLY ADMIN lets it while read_only=ON). Both: all on local."""
-    role = role or node_role()
+    (SELECT, INSERT), and no READ_ONLY ADMIN; secondary and fenced: SELECT on the
+    replicated schema, writes only in the local one (READ_ONLY ADMIN lets it while
+    read_only=ON: with no write grant there, it cannot bypass read_only on the
+    replicated data). Both: all on local."""
+    role = role or current_role()
     replicated = settings.DATABASES["default"]["NAME"]
     local = settings.DATABASES["local"]["NAME"]
     user = settings.DATABASES["default"]["USER"]
@@ -58,11 +54,14 @@ def app_grants_apply(*, role: str | None = None) -> None:
         for host in hosts:
             who = (user, host)
             _grant(cursor, "ALL PRIVILEGES", f"{quote_identifier(local)}.*", who)
-            if role == "secondary":
+            if role in READ_ONLY_ROLES:
                 _grant(cursor, "SELECT", f"{quote_identifier(replicated)}.*", who)
                 _grant(cursor, "READ_ONLY ADMIN, SLAVE MONITOR", "*.*", who)
                 wanted_schema, wanted_tables = {"SELECT"}, {}
             else:
+                # A writable node's account must not bypass read_only: if this node
+                # is ever fenced, read_only must stop it whatever grants remain.
+                _revoke_global(cursor, "READ_ONLY ADMIN", who)
                 wanted_tables = wanted_table_grants(tables=tables)
                 for table, privileges in wanted_tables.items():
                     _grant(cursor, ", ".join(privileges),
@@ -74,6 +73,12 @@ def app_grants_apply(*, role: str | None = None) -> None:
 
 def _grant(cursor, privileges: str, target: str, who: tuple[str, str]) -> None:
     cursor.execute(with_parameters(f"GRANT {privileges} ON {target}") + " TO %s@%s", who)
+
+
+def _revoke_global(cursor, privilege: str, who: tuple[str, str]) -> None:
+    cursor.execute("SHOW GRANTS FOR %s@%s", who)
+    if any(" ON *.* " in grant and privilege in grant for (grant,) in cursor.fetchall()):
+        _revoke(cursor, {privilege}, "*.*", who)
 
 
 def _revoke(cursor, privileges: set[str], target: str, who: tuple[str, str]) -> None:

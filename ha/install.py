@@ -47,17 +47,31 @@ class InstallResult:
 def pack_install(*, path: Path, force_host: bool = False,
                  max_age: timedelta = timedelta(hours=24),
                  progress: Callable[[str], None] = lambda message: None) -> InstallResult:
+    return pack_apply(pack_open(path=path, force_host=force_host, max_age=max_age),
+                      progress=progress)
+
+
+def pack_open(*, path: Path, force_host: bool = False,
+              max_age: timedelta = timedelta(hours=24)) -> Pack:
+    """The whole pack verified, and this server fit to take it; PackError otherwise
+    (nothing changed)."""
     try:
         master_key = keyring.read_key_file(settings.MASTER_KEY_FILE)
     except keyring.MasterKeyError as exc:
         raise PackError(f"set up this node's master key first: {exc}") from None
     pack = read_pack(path, master_key=master_key, node_name=settings.NODE_NAME,
                      max_age=max_age, force_host=force_host)
-    manifest = pack.manifest
     with admin_cursor() as cursor:
-        _refuse_unsafe_target(cursor, manifest)
-    progress("pack verified; installing")
+        _refuse_unsafe_target(cursor, pack.manifest)
+    return pack
 
+
+def pack_apply(pack: Pack, *, progress: Callable[[str], None] = lambda message: None
+               ) -> InstallResult:
+    """Install a verified pack: its TLS files and credentials, then the replica rebuilt
+    from its snapshot, then the node's HA settings."""
+    manifest = pack.manifest
+    progress("pack verified; installing")
     ha_dir = settings.HA_DIR
     for name in APP_TLS_FILES:
         write_private(ha_dir / "tls" / name, pack.files[f"tls/{name}"])
@@ -65,27 +79,10 @@ def pack_install(*, path: Path, force_host: bool = False,
         _install_replica_tls(cursor, pack)
     credentials = json.loads(pack.files["credentials.json"])
     write_private(ha_dir / "audit_shipper_password", credentials["audit_password"])
-
-    database = manifest["database"]
-    with admin_cursor() as cursor:
-        cursor.execute(NOT_LOGGED)
-        cursor.execute("STOP SLAVE")
-        cursor.execute("RESET SLAVE ALL")
-        cursor.execute("SET GLOBAL read_only = ON")
-        cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
-        # A fresh replica: its binlog must not hold older GTIDs of the primary's domain.
-        cursor.execute("RESET MASTER")
-    progress(f"loading the snapshot ({len(pack.files['snapshot.sql']) / 1e6:.1f} MB)")
-    _load_snapshot(GTID_STATEMENT.sub(b"", pack.files["snapshot.sql"]))
-    with admin_cursor() as cursor:
-        _set_replica_position(cursor, manifest["gtid_position"])
-        change_master(cursor, host=manifest["primary_address"], port=manifest["primary_port"],
-                      user=credentials["replication_user"],
-                      password=credentials["replication_password"])
-        cursor.execute("START SLAVE")
-    # The second layer of read-only: the app may read the replicated schema, write
-    # only its local one.
-    app_grants_apply(role="secondary")
+    replica_rebuild(snapshot=pack.files["snapshot.sql"], position=manifest["gtid_position"],
+                    host=manifest["primary_address"], port=manifest["primary_port"],
+                    user=credentials["replication_user"],
+                    password=credentials["replication_password"], progress=progress)
     node_settings = parse_env(pack.files["secondary.env"].decode())
     node_settings["AUDIT_SHIPPER_PASSWORD_FILE"] = str(ha_dir / "audit_shipper_password")
     write_ha_env(node_settings, replace=True)
@@ -95,6 +92,34 @@ def pack_install(*, path: Path, force_host: bool = False,
     if replica.io_running != "Yes" or replica.sql_running != "Yes":
         raise ReplicationNotStarted(replication_failure(replica))
     return InstallResult(pack=pack, replica=replica)
+
+
+def replica_rebuild(*, snapshot: bytes, position: str, host: str, port: int,
+                    user: str | None = None, password: str | None = None,
+                    progress: Callable[[str], None] = lambda message: None) -> None:
+    """Replace this node's replicated schema with a snapshot of the primary's and
+    replicate from the snapshot's position, read-only at both layers. The local
+    schema (the audit outbox and its undelivered rows) is left as it is. `user`
+    None keeps the replication account already configured."""
+    database = settings.DATABASES["default"]["NAME"]
+    with admin_cursor() as cursor:
+        cursor.execute(NOT_LOGGED)
+        cursor.execute("STOP SLAVE")
+        if user is not None:
+            cursor.execute("RESET SLAVE ALL")
+        cursor.execute("SET GLOBAL read_only = ON")
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
+        # A fresh replica: its binlog must not hold older GTIDs of the primary's domain.
+        cursor.execute("RESET MASTER")
+    progress(f"loading the snapshot ({len(snapshot) / 1e6:.1f} MB)")
+    _load_snapshot(GTID_STATEMENT.sub(b"", snapshot))
+    with admin_cursor() as cursor:
+        _set_replica_position(cursor, position)
+        change_master(cursor, host=host, port=port, user=user, password=password)
+        cursor.execute("START SLAVE")
+    # The second layer of read-only: the app may read the replicated schema, write
+    # only its local one.
+    app_grants_apply(role="secondary")
 
 
 def replication_failure(replica: ReplicaState) -> str:

@@ -10,6 +10,26 @@ class Heartbeat(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     node = models.CharField(max_length=255)
     beat_at = models.DateTimeField()
+    # What the primary had written and whether zero-data-loss mode held at that beat:
+    # after a crash, the secondary's best knowledge of what it may have missed.
+    gtid_binlog_pos = models.CharField(max_length=1000, blank=True, default="")
+    semi_sync = models.CharField(max_length=16, blank=True, default="")
+
+
+class Epoch(models.Model):
+    """One promotion (replicated): the number only grows. A node that was primary in
+    an older epoch and hears of a newer one fences itself (ha/failover.py)."""
+
+    number = models.PositiveIntegerField(primary_key=True)
+    node = models.CharField(max_length=255)
+    promoted_at = models.DateTimeField()
+    promoted_by = models.CharField(max_length=150)
+    reason = models.CharField(max_length=500, blank=True)
+    previous_primary = models.CharField(max_length=255, blank=True)
+    # Where the old primary's history ends on this node: its transactions beyond this
+    # position never reached the new primary (ha_rejoin reports them).
+    gtid_position = models.CharField(max_length=1000, blank=True)
+    forced = models.BooleanField(default=False)
 
 
 class ReplicaReport(models.Model):
@@ -30,6 +50,10 @@ class ReplicaReport(models.Model):
     gtid_slave_pos = models.CharField(max_length=1000, blank=True)
     lag_ms = models.BigIntegerField(null=True)
     outbox_pending = models.IntegerField(default=0)
+    # A promoted node announces itself here to the primary it replaced (role
+    # "primary", its epoch): how an old primary that comes back learns it is fenced.
+    role = models.CharField(max_length=16, blank=True, default="")
+    epoch = models.PositiveIntegerField(default=0)
 
 
 class NodeStatus(models.Model):

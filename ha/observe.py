@@ -16,7 +16,9 @@ from django.db import connections, router
 from audit.shipping import pending_count
 from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, query_one
 from ha.models import Heartbeat, NodeStatus, ReplicaReport
+from ha.nodeconfig import read_ha_env
 from ha.replica import replica_state
+from ha.role import current_role
 
 ALIVE, FAILED, UNKNOWN = "alive", "failed", "unknown"
 
@@ -35,10 +37,17 @@ class Observation:
 
 
 def observe(*, now: datetime) -> Observation:
-    if settings.NODE_ROLE == "secondary":
+    role = current_role()
+    if role == "secondary":
         return observe_secondary(now=now)
-    if settings.NODE_ROLE == "primary":
+    if role == "primary":
         return observe_primary(now=now)
+    if role == "fenced":
+        reason = read_ha_env().get("FENCED_REASON") or "fenced: another node was promoted"
+        return Observation(ha=FAILED, replication=FAILED, ha_reason=reason,
+                           replication_reason="a fenced node replicates from nobody until "
+                                              "ha_rejoin makes it a secondary",
+                           immediate=True, details={"fenced": reason})
     reason = "this node is standalone: no HA pair is configured (see ha_setup)"
     return Observation(ha=UNKNOWN, replication=UNKNOWN, ha_reason=reason,
                        replication_reason=reason)

@@ -6,6 +6,8 @@ is sent; the database refuses it too (the app account has no write grant there).
 """
 from django.conf import settings
 
+from ha.role import current_role, is_read_only_node
+
 # What a node must write even when read-only: sessions, lockout bookkeeping, the
 # secondary's audit outbox and one-time-code replay state, this node's HA status
 # and (on a primary) what its secondary reports.
@@ -19,9 +21,15 @@ class ReadOnlyNode(Exception):
     """A write was attempted on a node that serves read-only."""
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(message or (
-            f"{settings.NODE_NAME} is a read-only secondary: changes can only be made "
-            f"on the primary."))
+        super().__init__(message or read_only_reason())
+
+
+def read_only_reason() -> str:
+    if current_role() == "fenced":
+        return (f"{settings.NODE_NAME} is fenced: another node was promoted to primary, "
+                f"so this one may not accept changes. Use the new primary.")
+    return (f"{settings.NODE_NAME} is a read-only secondary: changes can only be made "
+            f"on the primary.")
 
 
 def database_for(model) -> str:
@@ -29,10 +37,6 @@ def database_for(model) -> str:
     if meta.app_label in LOCAL_APP_LABELS or meta.label_lower in LOCAL_MODELS:
         return "local"
     return "default"
-
-
-def is_read_only_node() -> bool:
-    return settings.NODE_ROLE == "secondary"
 
 
 class NodeRouter:

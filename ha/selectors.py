@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ha.models import NodeStatus, Transition
 from ha.observe import UNKNOWN
+from ha.role import current_role
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -38,7 +39,7 @@ def status_summary() -> dict:
                 "since": _iso(getattr(status, f"{kind}_since")),
                 "reason": getattr(status, f"{kind}_reason")}
 
-    return {"node": settings.NODE_NAME, "role": settings.NODE_ROLE,
+    return {"node": settings.NODE_NAME, "role": current_role(),
             "checked_at": _iso(checked_at),
             "seconds_since_check": round(since_check, 3) if since_check is not None else None,
             "checks_running": running, "ha": one("ha"), "replication": one("replication"),

@@ -21,9 +21,10 @@ from audit.services import Action, audit_record
 from ha import tls
 from ha.checks import missing_static_manifest
 from ha.dbconnect import admin_client_options, admin_cursor, query_one
-from ha.models import Heartbeat, ReplicaReport
+from ha.models import Epoch, Heartbeat, ReplicaReport
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
+from ha.role import is_read_only_node
 from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from strongroom.envfile import format_env
 from vault import keyring
@@ -49,7 +50,7 @@ def validate_fqdn(name: str) -> str:
 def prerequisites(cursor) -> list[str]:
     """What keeps this node and its MariaDB from serving as a primary, each with its fix."""
     problems = []
-    if settings.NODE_ROLE == "secondary":
+    if is_read_only_node():
         problems.append("this node is a secondary (its HA settings say so): run ha_setup "
                         "on the primary")
     manifest = missing_static_manifest()
@@ -218,13 +219,22 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
     write_pack(output, files=files, master_key=master_key, metadata={
         "primary_fqdn": primary_fqdn, "secondary_fqdn": secondary_fqdn,
         "primary_address": primary_address, "primary_port": primary_port,
-        "primary_server_id": server_id, "gtid_position": gtid, "database": database})
+        "primary_server_id": server_id, "gtid_position": gtid, "database": database,
+        # Built on a promoted node: where the old primary's history ends here, so the
+        # old primary can report what it wrote beyond it when it rejoins (ha_rejoin).
+        "promotion": _latest_promotion()})
     write_ha_env({"STRONGROOM_ROLE": "primary"})
     audit_record(action=Action.HA_EVENT, actor_name="system",
                  detail={"event": "ha_setup", "primary": primary_fqdn,
                          "secondary": secondary_fqdn, "gtid": gtid})
     progress(f"wrote {output}")
     return SetupResult(pack_path=output, gtid_position=gtid, snapshot_bytes=len(snapshot))
+
+
+def _latest_promotion() -> dict | None:
+    epoch = Epoch.objects.order_by("-number").first()
+    return epoch and {"epoch": epoch.number, "node": epoch.node,
+                      "gtid_position": epoch.gtid_position}
 
 
 def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:

@@ -16,9 +16,11 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ha.dbconnect import primary_audit_connection
+from ha.dbconnect import HaConfigError, primary_audit_connection
+from ha.failover import fence_if_superseded, own_epoch, server_read_only_enforce
 from ha.models import NodeStatus, ReplicaReport, Transition
 from ha.observe import ALIVE, FAILED, Observation, observe
+from ha.role import current_role
 from ha.sql import quote_identifier
 from ha.transitions import on_transition
 
@@ -50,25 +52,35 @@ class _NodeLock:
 
 
 def status_check() -> NodeStatus | None:
-    """Observe, confirm, store; None when another check is running."""
+    """Fence this node if it was superseded, observe, confirm, store; None when
+    another check is running."""
+    try:
+        fenced = fence_if_superseded()
+        server_read_only_enforce()
+    except HaConfigError as error:  # no admin account in this process: cannot act
+        logger.warning("cannot check this node's epoch: %s", error)
+        fenced = None
     with _NodeLock(CHECK_LOCK) as held:
         if not held:
             return None
         observation = observe(now=timezone.now())
-        status = _store(observation, now=timezone.now())
-    if settings.NODE_ROLE == "primary":
+        status = _store(observation, now=timezone.now(), fenced=fenced is not None)
+    if current_role() == "primary":
         ReplicaReport.objects.filter(reported_at__lt=timezone.now() - REPORT_KEEP).delete()
     return status
 
 
-def _store(observation: Observation, *, now: datetime) -> NodeStatus:
+def _store(observation: Observation, *, now: datetime, fenced: bool = False) -> NodeStatus:
     database = router.db_for_write(NodeStatus)
     with transaction.atomic(using=database):
         status, _ = NodeStatus.objects.select_for_update().get_or_create(id=1)
         first = status.checked_at is None
         for kind in KINDS:
-            transition = _confirm(status, kind=kind, observation=observation, now=now,
-                                  first=first)
+            if fenced and kind == "ha":
+                transition = _fencing(status, observation=observation, now=now)
+            else:
+                transition = _confirm(status, kind=kind, observation=observation, now=now,
+                                      first=first)
             if transition is not None:
                 transition.save()
                 transaction.on_commit(partial(on_transition, transition), using=database)
@@ -111,13 +123,25 @@ def _confirm(status: NodeStatus, *, kind: str, observation: Observation, now: da
                       alerted=alert)
 
 
+def _fencing(status: NodeStatus, *, observation: Observation, now: datetime) -> Transition:
+    """Being fenced is news even when High Availability was already Failed (a primary
+    whose secondary was gone): always a transition, always an alert."""
+    transition = Transition(kind="ha", old=status.ha_status, new=FAILED, since=now,
+                            confirmed_at=now, node=settings.NODE_NAME, peer=observation.peer,
+                            reason=observation.ha_reason, alerted=True)
+    status.ha_status, status.ha_since, status.ha_reason = FAILED, now, observation.ha_reason
+    status.ha_candidate, status.ha_candidate_since, status.ha_alerted = "", None, FAILED
+    return transition
+
+
 def _report_insert() -> str:
     table = (f"{quote_identifier(settings.DATABASES['local']['NAME'])}."
              f"{quote_identifier(ReplicaReport._meta.db_table)}")
     return (f"INSERT INTO {table} (node, reported_at, heartbeat_at, io_running, "
             f"sql_running, ha_status, replication_status, ha_reason, replication_reason, "
-            f"gtid_slave_pos, lag_ms, outbox_pending) "
-            f"VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+            f"gtid_slave_pos, lag_ms, outbox_pending, role, epoch) "
+            f"VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"'secondary', %s)")
 
 
 def replica_report_send() -> bool:
@@ -138,7 +162,7 @@ def replica_report_send() -> bool:
                details.get("io_running", ""), details.get("sql_running", ""),
                status.ha_status, status.replication_status, status.ha_reason[:1000],
                status.replication_reason[:1000], details.get("gtid_slave_pos", ""),
-               details.get("lag_ms"), details.get("outbox_pending", 0))
+               details.get("lag_ms"), details.get("outbox_pending", 0), own_epoch())
         try:
             primary = primary_audit_connection(timeout=1, io_timeout=1)
         except MySQLdb.Error as error:

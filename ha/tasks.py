@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from ha.failover import epoch_announce
+from ha.role import current_role
 from ha.router import is_read_only_node
 from ha.services import heartbeat_write
 from ha.status import replica_report_send, status_check
@@ -18,5 +20,10 @@ def check_status() -> None:
 
 @shared_task
 def report_to_primary() -> None:
-    if is_read_only_node():
+    """A secondary reports what it sees; a promoted primary announces its epoch to
+    the primary it replaced (ha/failover.py)."""
+    role = current_role()
+    if role == "secondary":
         replica_report_send()
+    elif role == "primary":
+        epoch_announce()

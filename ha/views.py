@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from accounts.client_address import client_ip
 from ha import selectors
 from ha.metrics import metrics_text
+from ha.role import current_role, is_read_only_node
 
 
 def status_network_required(view):
@@ -64,7 +65,7 @@ def metrics(request):
 
 
 def _health(ok: bool, reason: str, summary: dict | None = None) -> JsonResponse:
-    body = {"ok": ok, "reason": reason, "node": settings.NODE_NAME, "role": settings.NODE_ROLE}
+    body = {"ok": ok, "reason": reason, "node": settings.NODE_NAME, "role": current_role()}
     if summary is not None:
         body.update({"ha_status": summary["ha"]["status"],
                      "replication_status": summary["replication"]["status"],
@@ -85,11 +86,11 @@ def health(request):
 @require_safe
 @never_cache
 def health_primary(request):
-    if settings.NODE_ROLE == "secondary":
-        return _health(False, "this node is a read-only secondary")
+    if is_read_only_node():
+        return _health(False, f"this node is a read-only {current_role()}")
     if not selectors.database_answers()["default"] or not selectors.database_writable():
         return _health(False, "this node's database is down or read-only")
-    return _health(True, f"writable {settings.NODE_ROLE}")
+    return _health(True, f"writable {current_role()}")
 
 
 @require_safe
@@ -99,8 +100,8 @@ def health_replica(request):
     if raw is not None and not raw.isdigit():
         return JsonResponse({"ok": False, "reason": "max_lag_ms must be a whole number"},
                             status=400)
-    if settings.NODE_ROLE != "secondary":
-        return _health(False, f"this node is a {settings.NODE_ROLE}, not a secondary")
+    if current_role() != "secondary":
+        return _health(False, f"this node is a {current_role()}, not a secondary")
     summary = selectors.status_summary()
     for kind, title in (("ha", "High Availability"), ("replication", "Replication")):
         if summary[kind]["status"] != "alive":

@@ -58,10 +58,10 @@ NODE_NAME = env.str("STRONGROOM_NODE_NAME")
 # wrote in ha.env wins over the env file's, which only says what a node is before
 # them (R-H6: a node the pack made a secondary stays one, whatever its env says).
 NODE_ROLE = _ha_role or env.str("STRONGROOM_ROLE", default="standalone")
-if NODE_ROLE not in {"standalone", "primary", "secondary"}:
+if NODE_ROLE not in {"standalone", "primary", "secondary", "fenced"}:
     _where = f" (in {HA_DIR / 'ha.env'})" if _ha_role else ""
     raise ImproperlyConfigured(f"STRONGROOM_ROLE={NODE_ROLE!r}{_where}: expected "
-                               f"standalone, primary or secondary")
+                               f"standalone, primary, secondary or fenced")
 MASTER_KEY_FILE = Path(env.str("STRONGROOM_MASTER_KEY_FILE"))
 # Only the HA commands use the admin account (replication, grants, snapshots).
 DB_ADMIN_USER = env.str("DB_ADMIN_USER", default="")

@@ -4,6 +4,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from ha.observe import ALIVE, observe
+from ha.role import current_role
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
             "details. Exit 1 unless both are Alive (a standalone node exits 0).")
 
     def handle(self, *args, **options):
-        self.stdout.write(f"node {settings.NODE_NAME}, role {settings.NODE_ROLE}")
+        self.stdout.write(f"node {settings.NODE_NAME}, role {current_role()}")
         try:
             seen = observe(now=timezone.now())
         except DatabaseError as exc:
@@ -24,7 +25,7 @@ class Command(BaseCommand):
                               + (f" ({reason})" if reason else ""))
         for name, value in seen.details.items():
             self.stdout.write(f"  {name}: {'-' if value is None else value}")
-        if settings.NODE_ROLE == "standalone":
+        if current_role() == "standalone":
             return
         problems = [reason or f"{title} is {status}" for title, status, reason in (
             ("High Availability", seen.ha, seen.ha_reason),

@@ -1,0 +1,42 @@
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ha.dbconnect import HaConfigError
+from ha.divergence import DivergenceError
+from ha.failover import FailoverError
+from ha.install import InstallError, ReplicationNotStarted
+from ha.pack import PackError
+from ha.rejoin import rejoin
+
+
+class Command(BaseCommand):
+    help = ("On a fenced old primary: write what it committed after the promotion point "
+            "to a divergence report, then rebuild it as the new primary's secondary from "
+            "a pack built there with ha_setup.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path, help="the pack ha_setup built on the new primary")
+        parser.add_argument("--force", action="store_true",
+                            help="install a pack built for another host name")
+        parser.add_argument("--max-age-hours", type=float, default=24.0)
+
+    def handle(self, *args, path, force, max_age_hours, **options):
+        try:
+            result = rejoin(path=path, force_host=force, max_age=timedelta(hours=max_age_hours),
+                            progress=lambda message: self.stdout.write(f"  {message}"))
+        except (PackError, FailoverError, HaConfigError, DivergenceError) as exc:
+            raise CommandError(f"not rejoined, nothing was changed: {exc}") from None
+        except ReplicationNotStarted as exc:
+            raise CommandError(f"rebuilt, but replication did not start: {exc}") from None
+        except InstallError as exc:
+            raise CommandError(f"rebuilding failed: {exc}") from None
+        replica = result.install.replica
+        count = len(result.divergence.transactions)
+        self.stdout.write(f"Rejoined as a secondary: replicating from {replica.master_host}:"
+                          f"{replica.master_port} over TLS.")
+        self.stdout.write(f"Divergence report: {result.report} ({count} transaction(s) to "
+                          f"review{'; re-apply what is still wanted on the new primary' if count else ''}).")
+        self.stdout.write("Restart this node's web and Celery processes: they ship audit rows "
+                          "to the new primary only after a restart.")

@@ -1,0 +1,53 @@
+"""This node's role as its HA settings say now, not as they said when the process
+started: a promotion (ha_promote) or a fence takes effect in the running web and
+Celery processes at once, with no restart and no window in which they disagree.
+
+ha.env (ha/nodeconfig.py) is the one place a role is kept; settings.NODE_ROLE is what
+the process started with and stays the answer while ha.env names no role. The file is
+re-read only when its modification time or size changes (one stat per call).
+"""
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.db import connections
+
+from strongroom.envfile import read_env_file
+
+ROLES = ("standalone", "primary", "secondary", "fenced")
+# A fenced node is an old primary that learned of a newer epoch: read-only like a
+# secondary, but replicating from nobody until ha_rejoin makes it one.
+READ_ONLY_ROLES = frozenset({"secondary", "fenced"})
+
+_cache: dict[str, object] = {"key": None, "role": "", "connected_as": None}
+
+
+def current_role() -> str:
+    path = settings.HA_DIR / "ha.env"
+    try:
+        status = os.stat(path)
+        key = (str(path), status.st_mtime_ns, status.st_size)
+    except FileNotFoundError:
+        key = (str(path), None, None)
+    if _cache["key"] != key:
+        role = read_env_file(path).get("STRONGROOM_ROLE", "") if key[1] is not None else ""
+        _cache.update(key=key, role=role if role in ROLES else "")
+    return _cache["role"] or settings.NODE_ROLE
+
+
+def is_read_only_node() -> bool:
+    return current_role() in READ_ONLY_ROLES
+
+
+def connections_follow_role(**kwargs) -> None:
+    """Before each request and task: after ha.env's role changed, drop this process's
+    database connections. MariaDB applies global privileges (READ_ONLY ADMIN) only to
+    new connections, so a connection opened under the old role keeps the old one's."""
+    current_role()
+    role = _cache["role"]
+    if _cache["connected_as"] not in (None, role):
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close()
+    _cache["connected_as"] = role

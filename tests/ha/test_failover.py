@@ -1,0 +1,176 @@
+"""S2/S4, R-H9, R-H15: the primary is lost (kill -9); the secondary is promoted with one
+command while its processes keep running, and the old primary that comes back fences
+itself. Its own pair: these tests change roles."""
+import json
+import re
+import signal
+import uuid
+from pathlib import Path
+
+import MySQLdb
+import pytest
+
+from localservices.installer import install, make_pack, pack_file
+from localservices.linkproxy import LinkProxy
+from localservices.process import stop_pid
+from localservices.processes import PROCESS_NAMES, start_processes, stop_processes
+from localservices.stack import loopback_pair, pair_down, prepare_secondary
+from tests.ha.support import Node, Pair, WebClient, fetch, status_of
+from tests.support import run_manage, wait_until
+
+pytestmark = pytest.mark.ha
+
+
+@pytest.fixture(scope="module")
+def failover_pair(tmp_path_factory) -> Pair:
+    primary, secondary = loopback_pair(tmp_path_factory.mktemp("failover"), server_id=41)
+    install(primary)
+    link = LinkProxy(primary.mariadb_port)
+    try:
+        output = prepare_secondary(secondary, primary, primary_port=link.port)
+        start_processes(primary)
+        start_processes(secondary)
+        yield Pair(Node(primary), Node(secondary), link, output)
+    finally:
+        link.close()
+        pair_down(primary, secondary)
+
+
+def kill_node(node: Node) -> None:
+    """A crash: kill -9 of the node's database and of its web and Celery processes."""
+    node.profile.mariadb.stop(sig=signal.SIGKILL)
+    for name in PROCESS_NAMES:
+        pid_file = node.profile.run_dir / f"{name}.pid"
+        stop_pid(int(pid_file.read_text()), sig=signal.SIGKILL)
+        pid_file.unlink()
+
+
+def _io_thread(node: Node) -> str:
+    with node.app_connection().cursor(MySQLdb.cursors.DictCursor) as cursor:
+        cursor.execute("SHOW SLAVE STATUS")
+        return cursor.fetchone()["Slave_IO_Running"]
+
+
+def test_promotion_is_refused_while_the_old_primary_is_reachable(failover_pair):
+    failover_pair.wait_replicated()
+    refused = run_manage("ha_promote", node=failover_pair.secondary.profile)
+    assert refused.returncode != 0
+    assert "still reachable" in refused.stderr and "split brain" in refused.stderr
+    assert "last transaction received from the old primary" in refused.stdout
+    secondary = failover_pair.secondary
+    assert secondary.sql("SELECT @@global.read_only")[0][0] == 1
+    running = secondary.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                            "WHERE USER = 'system user'")[0][0]
+    assert running >= 1  # replication still runs: nothing was changed
+    assert status_of(secondary)["role"] == "secondary"
+
+
+def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failover_pair):
+    pair = failover_pair
+    site_a = WebClient(pair.primary.url)
+    site_a.login("admin", pair.primary.admin_password())
+    _, account_id = site_a.create_account(resource=f"db-{uuid.uuid4().hex[:6]}",
+                                          login_name="sa", password="Before-crash-pw-1")
+    pair.wait_replicated()
+    pair.link.freeze()  # the link is cut first: this write never reaches B
+    site_a.create_account(resource=f"cut-{uuid.uuid4().hex[:6]}", login_name="written-in-cut",
+                          password="During-cut-pw-3")
+    kill_node(pair.primary)
+    pair.link.resume()
+    wait_until(lambda: _io_thread(pair.secondary) != "Yes", timeout=30,
+               what="the secondary to lose its primary")
+    site_b = WebClient(pair.secondary.url)
+    site_b.login("admin", pair.primary.admin_password())
+    status, body, _ = site_b.post(f"/accounts/{account_id}/reveal/", {})
+    assert status == 200 and "Before-crash-pw-1" in body
+    reveal_uuid = pair.secondary.sql(
+        "SELECT uuid FROM strongroom_local.audit_auditoutbox WHERE action = 'password_reveal' "
+        "AND delivered_at IS NULL ORDER BY id DESC LIMIT 1")[0][0]
+
+    promoted = run_manage("ha_promote", "--reason", "site A lost", node=pair.secondary.profile)
+    assert promoted.returncode == 0, promoted.stderr
+    assert "is the primary now (epoch 1, replacing primary.strongroom.test)" in promoted.stdout
+    assert "zero-data-loss mode was OFF" in promoted.stdout
+
+    # The same running processes (no restart) now take changes at both layers.
+    _, new_account = site_b.create_account(resource=f"dr-{uuid.uuid4().hex[:6]}",
+                                           login_name="root", password="After-promotion-pw-2")
+    status, body, _ = site_b.post(f"/accounts/{new_account}/reveal/", {})
+    assert status == 200 and "After-promotion-pw-2" in body
+    node = pair.secondary
+    assert node.sql("SELECT @@global.read_only")[0][0] == 0
+    assert node.sql("SELECT number, node, previous_primary, reason FROM strongroom.ha_epoch") \
+        == [(1, "secondary.strongroom.test", "primary.strongroom.test", "site A lost")]
+    # The reveal audited during the outage is in the new primary's own trail, once.
+    assert node.sql("SELECT COUNT(*) FROM strongroom.audit_auditevent WHERE uuid = %s",
+                    (reveal_uuid,))[0][0] == 1
+    assert fetch(node, "/health/primary")[0] == 200
+    seal = run_manage("audit_seal", node=node.profile)
+    assert seal.returncode == 0, seal.stderr
+    verify = run_manage("audit_verify", node=node.profile)
+    assert verify.returncode == 0 and "audit trail intact" in verify.stdout, verify.stderr
+
+
+def test_the_old_primary_that_comes_back_is_fenced(failover_pair):
+    pair = failover_pair
+    old = pair.primary
+    old.profile.mariadb.start()
+    start_processes(old.profile)
+    wait_until(lambda: status_of(old).get("role") == "fenced", timeout=30,
+               what="the old primary to hear of epoch 1 and fence itself")
+    summary = wait_until(lambda: (s := status_of(old))["ha"]["status"] == "failed"
+                         and "fenced" in s["ha"]["reason"] and s, timeout=20,
+                         what="the fence in /ha/status")
+    assert "secondary.strongroom.test was promoted" in summary["ha"]["reason"]
+    # The app layer: a person is told, and nothing changes.
+    person = WebClient(old.url)
+    person.login("admin", old.admin_password())
+    status, body, _ = person.post("/resources/new/", {"name": "split-brain",
+                                                       "resource_type": "server"})
+    assert status == 503 and "fenced" in body
+    status, body, _ = person.get("/")
+    assert status == 200 and "fenced" in body.lower()
+    # The database layer: read_only, and the app account has no write grant.
+    assert old.sql("SELECT @@global.read_only")[0][0] == 1
+    connection = old.app_connection()
+    with pytest.raises(MySQLdb.OperationalError) as refused:
+        connection.cursor().execute("INSERT INTO strongroom.accounts_team (name) "
+                                    "VALUES ('split-brain')")
+    assert refused.value.args[0] in (1142, 1290)
+    assert old.sql("SELECT COUNT(*) FROM strongroom.vault_resource "
+                   "WHERE name = 'split-brain'")[0][0] == 0
+    # The fence is history, and it alerted.
+    assert any("fenced" in row[0] for row in old.sql(
+        "SELECT reason FROM strongroom_local.ha_transition WHERE alerted = 1"))
+
+
+def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it(
+        failover_pair):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
+    make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    rejoined = run_manage("ha_rejoin", str(pack_file(new.profile)), node=old.profile)
+    assert rejoined.returncode == 0, rejoined.stderr
+    report_file = Path(re.search(r"Divergence report: (\S+)", rejoined.stdout).group(1))
+    text = report_file.read_text()
+    report = json.loads(text)
+    assert report["superseded_by"]["epoch"] == 1 and report["transaction_count"] >= 1
+    accounts = [change for transaction in report["transactions"]
+                for change in transaction["changes"] if change["table"] == "vault_account"]
+    lost = [change for change in accounts if change["operation"] == "insert"
+            and change["after"].get("login_name") == "written-in-cut"]
+    assert lost and lost[0]["after"]["password_ct"] == "(withheld: secret or encrypted)"
+    assert "During-cut-pw-3" not in text and oct(report_file.stat().st_mode)[-3:] == "600"
+    # Rebuilt from the new primary: its writes arrive, the divergent row is gone here.
+    assert old.sql("SELECT COUNT(*) FROM strongroom.vault_account "
+                   "WHERE login_name = 'written-in-cut'")[0][0] == 0
+    stop_processes(old.profile)
+    start_processes(old.profile)
+    writer = WebClient(new.url)
+    writer.login("admin", pair.primary.admin_password())
+    _, after = writer.create_account(resource=f"rejoined-{uuid.uuid4().hex[:6]}",
+                                     login_name="after-rejoin", password="After-rejoin-pw-4")
+    wait_until(lambda: old.sql("SELECT COUNT(*) FROM strongroom.vault_account WHERE id = %s",
+                               (after,))[0][0] == 1, what="the new primary's write on the old")
+    assert status_of(old)["role"] == "secondary"
+    assert old.sql("SELECT @@global.read_only")[0][0] == 1
