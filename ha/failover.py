@@ -162,9 +162,12 @@ def promote(*, by: str, reason: str = "", force: bool = False,
         # Forget the old primary's channel: this node never replicates from it again.
         cursor.execute("RESET SLAVE ALL")
         position = query_one(cursor, "SELECT @@gtid_slave_pos") or ""
-        cursor.execute("SET GLOBAL read_only = OFF")
-    app_grants_apply(role="primary")
+    # The role first: the status checks keep the server's read_only in line with it
+    # (server_read_only_enforce), and would turn it back on for a secondary.
     write_ha_env({"STRONGROOM_ROLE": "primary"})
+    app_grants_apply(role="primary")
+    with admin_cursor() as cursor:
+        cursor.execute("SET GLOBAL read_only = OFF")
     connections.close_all()  # new connections carry the primary's grants
     moved = outbox_into_trail()
     previous = Heartbeat.objects.filter(id=1).values_list("node", flat=True).first() or ""
@@ -306,13 +309,15 @@ def fence_if_superseded() -> EpochNotice | None:
 
 
 def fence(notice: EpochNotice) -> None:
-    """Read-only at both layers: the server (read_only) and the app account (no write
-    grant on the replicated schema, like a secondary's); then the role, which every
-    process of this node reads per request (ha/role.py)."""
+    """Read-only at both layers: the role, which every process of this node reads per
+    request (ha/role.py); the server (read_only) and the app account (no write grant
+    on the replicated schema, like a secondary's)."""
+    # The role first: the app refuses writes at once, and the status checks, which keep
+    # the server's read_only in line with the role, then keep it on.
+    write_ha_env({"STRONGROOM_ROLE": "fenced", "FENCED_REASON": fence_reason(notice)})
     with admin_cursor() as cursor:
         cursor.execute("SET GLOBAL read_only = ON")
     app_grants_apply(role="fenced")
-    write_ha_env({"STRONGROOM_ROLE": "fenced", "FENCED_REASON": fence_reason(notice)})
     connections.close_all()
     logger.error("%s", fence_reason(notice))
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+import MySQLdb
 from django.conf import settings
 from django.core.management import call_command
 
@@ -109,11 +111,10 @@ def replica_rebuild(*, snapshot: bytes, position: str, host: str, port: int,
             cursor.execute("RESET SLAVE ALL")
         cursor.execute("SET GLOBAL read_only = ON")
         cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
-        # A fresh replica: its binlog must not hold older GTIDs of the primary's domain.
-        cursor.execute("RESET MASTER")
     progress(f"loading the snapshot ({len(snapshot) / 1e6:.1f} MB)")
     _load_snapshot(GTID_STATEMENT.sub(b"", snapshot))
     with admin_cursor() as cursor:
+        _binlog_state_reset(cursor, position)
         _set_replica_position(cursor, position)
         change_master(cursor, host=host, port=port, user=user, password=password)
         cursor.execute("START SLAVE")
@@ -149,13 +150,32 @@ def _refuse_unsafe_target(cursor, manifest: dict) -> None:
                         "node can be promoted one day")
 
 
+def _binlog_state_reset(cursor, position: str) -> None:
+    """This node's binlog starts over at the snapshot's position, as if it held that
+    history: its own later writes (once promoted) continue each GTID domain's
+    sequence instead of restarting it, which the other node, replicating in strict
+    mode, would refuse. Setting the state needs an empty binlog: a write slipping in
+    after RESET MASTER means trying again."""
+    for _ in range(50):
+        cursor.execute("RESET MASTER")
+        try:
+            cursor.execute("SET GLOBAL gtid_binlog_state = %s", (position,))
+            return
+        except MySQLdb.OperationalError:
+            time.sleep(0.1)
+    raise InstallError("this node's binary log kept receiving writes while it was reset; "
+                       "stop its web and Celery processes and try again")
+
+
 def _set_replica_position(cursor, primary_position: str) -> None:
     """Start from the snapshot's position. Local writes of this node (its own GTID
     domain) may reach its binlog meanwhile; they belong in the position too, or
     MariaDB refuses it as conflicting with the binlog."""
-    own_domain = query_one(cursor, "SELECT @@gtid_domain_id")
+    own_domain = str(query_one(cursor, "SELECT @@gtid_domain_id"))
     binlog = query_one(cursor, "SELECT @@gtid_binlog_pos") or ""
-    own = [gtid for gtid in binlog.split(",") if gtid.split("-")[0] == str(own_domain)]
+    known = {gtid.split("-")[0] for gtid in primary_position.split(",") if gtid}
+    own = [gtid for gtid in binlog.split(",")
+           if gtid.split("-")[0] == own_domain and own_domain not in known]
     cursor.execute("SET GLOBAL gtid_slave_pos = %s", (",".join([primary_position, *own]),))
 
 

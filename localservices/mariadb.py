@@ -85,6 +85,10 @@ class MariaDBServer:
             "gtid-strict-mode": "ON",
             "expire-logs-days": "7",
             "replicate-wild-ignore-table": "strongroom_local.%",
+            # The local schema's rows never leave a node, so they stay out of its binlog:
+            # a secondary's binlog then holds only what it applied from its primary,
+            # and a node rebuilt from a snapshot can carry on that GTID history.
+            "binlog-ignore-db": "strongroom_local",
             "slave-net-timeout": "5",
             # Durable: a committed change survives a crash of the server or the host.
             "innodb-flush-log-at-trx-commit": "1",
