@@ -12,6 +12,8 @@ from typing import Iterator
 import MySQLdb
 from django.conf import settings
 
+from ha.nodeconfig import peer
+
 
 class HaConfigError(Exception):
     """A node is not configured for what an HA command was asked to do."""
@@ -94,11 +96,11 @@ def primary_audit_connection(*, timeout: int = 3, io_timeout: int | None = None
                              ) -> MySQLdb.connections.Connection:
     """A TLS connection to the primary that verifies its certificate and host name."""
     io_timeout = io_timeout or timeout * 5
-    if not settings.PRIMARY_DB_HOST or not settings.AUDIT_SHIPPER_USER:
+    other = peer()
+    if not other.host or not other.user:
         raise HaConfigError("this node has no primary to ship audit rows to")
-    return MySQLdb.connect(host=settings.PRIMARY_DB_HOST, port=settings.PRIMARY_DB_PORT,
-                           user=settings.AUDIT_SHIPPER_USER,
-                           password=settings.AUDIT_SHIPPER_PASSWORD,
+    return MySQLdb.connect(host=other.host, port=other.port, user=other.user,
+                           password=other.password,
                            database=settings.DATABASES["default"]["NAME"],
                            ssl=audit_tls_files(settings.HA_DIR), ssl_mode="VERIFY_IDENTITY",
                            charset="utf8mb4", connect_timeout=timeout, read_timeout=io_timeout,

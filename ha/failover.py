@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,15 +37,17 @@ from audit.shipping import COLUMNS, trail_insert
 from ha.dbconnect import HaConfigError, admin_cursor, primary_audit_connection, query_one
 from ha.grants import app_grants_apply
 from ha.models import Epoch, Heartbeat, ReplicaReport
-from ha.nodeconfig import write_ha_env, write_private
+from ha.nodeconfig import peer, write_ha_env, write_private
 from ha.replica import ReplicaState, replica_state
-from ha.role import current_role
+from ha.role import READ_ONLY_ROLES, current_role
 from ha.sql import quote_identifier
 from vault import keyring
 
 logger = logging.getLogger(__name__)
 NOTICE_FILE = "epoch-notice.json"
 RELAY_LOG_WAIT_SECONDS = 120
+# Requests under way when a node turns read-only: the slowest page takes well under this.
+ROLE_CHANGE_DRAIN_SECONDS = 1.0
 
 
 class FailoverError(Exception):
@@ -120,8 +123,8 @@ def old_primary_reachable(state: ReplicaState) -> str:
     except (MySQLdb.Error, HaConfigError):
         return ""
     connection.close()
-    return (f"its database accepts connections at {settings.PRIMARY_DB_HOST}:"
-            f"{settings.PRIMARY_DB_PORT}")
+    other = peer()
+    return f"its database accepts connections at {other.host}:{other.port}"
 
 
 # --- Promotion ---------------------------------------------------------------------
@@ -162,13 +165,7 @@ def promote(*, by: str, reason: str = "", force: bool = False,
         # Forget the old primary's channel: this node never replicates from it again.
         cursor.execute("RESET SLAVE ALL")
         position = query_one(cursor, "SELECT @@gtid_slave_pos") or ""
-    # The role first: the status checks keep the server's read_only in line with it
-    # (server_read_only_enforce), and would turn it back on for a secondary.
-    write_ha_env({"STRONGROOM_ROLE": "primary"})
-    app_grants_apply(role="primary")
-    with admin_cursor() as cursor:
-        cursor.execute("SET GLOBAL read_only = OFF")
-    connections.close_all()  # new connections carry the primary's grants
+    role_change("primary")
     moved = outbox_into_trail()
     previous = Heartbeat.objects.filter(id=1).values_list("node", flat=True).first() or ""
     number = (Epoch.objects.aggregate(top=Max("number"))["top"] or 0) + 1
@@ -308,18 +305,30 @@ def fence_if_superseded() -> EpochNotice | None:
     return notice
 
 
-def fence(notice: EpochNotice) -> None:
+def fence(notice: EpochNotice, *, reason: str = "") -> None:
     """Read-only at both layers: the role, which every process of this node reads per
-    request (ha/role.py); the server (read_only) and the app account (no write grant
-    on the replicated schema, like a secondary's)."""
-    # The role first: the app refuses writes at once, and the status checks, which keep
-    # the server's read_only in line with the role, then keep it on.
-    write_ha_env({"STRONGROOM_ROLE": "fenced", "FENCED_REASON": fence_reason(notice)})
+    request (ha/role.py); the app account (no write grant on the replicated schema,
+    like a secondary's) and the server (read_only)."""
+    reason = reason or fence_reason(notice)
+    role_change("fenced", FENCED_REASON=reason)
+    logger.error("%s", reason)
+
+
+def role_change(role: str, **values: str) -> None:
+    """The role first: the app follows it at once (refusing writes when read-only),
+    and the status checks keep the server's read_only in line with it
+    (server_read_only_enforce). Then the grants, then ha.env once more, so that every
+    process reconnects with them (ha/role.py). A server turning read-only waits a
+    moment first: a request already under way finishes instead of failing."""
+    write_ha_env({"STRONGROOM_ROLE": role, **values})
+    app_grants_apply(role=role)
+    write_ha_env({"ROLE_SINCE": timezone.now().isoformat()})
+    read_only = role in READ_ONLY_ROLES
+    if read_only:
+        time.sleep(ROLE_CHANGE_DRAIN_SECONDS)
     with admin_cursor() as cursor:
-        cursor.execute("SET GLOBAL read_only = ON")
-    app_grants_apply(role="fenced")
+        cursor.execute(f"SET GLOBAL read_only = {'ON' if read_only else 'OFF'}")
     connections.close_all()
-    logger.error("%s", fence_reason(notice))
 
 
 def server_read_only_enforce() -> None:
@@ -342,26 +351,34 @@ def epoch_announce() -> bool:
     PRIMARY_DB_HOST) that it is superseded, over the audit shipper's account, which
     may insert into that node's report table. False when it cannot be reached."""
     mine = Epoch.objects.filter(node=settings.NODE_NAME).order_by("-number").first()
-    if mine is None or not settings.PRIMARY_DB_HOST:
+    if mine is None or not peer().host:
         return False
+    return peer_insert(ReplicaReport, {
+        "node": settings.NODE_NAME, "io_running": "", "sql_running": "", "ha_status": "",
+        "replication_status": "", "ha_reason": f"promoted at epoch {mine.number}",
+        "replication_reason": "", "gtid_slave_pos": "", "outbox_pending": 0,
+        "role": "primary", "epoch": mine.number})
+
+
+def peer_insert(model, values: dict) -> bool:
+    """One row into the other node's local schema (reported_at: its clock), over the
+    audit shipper's TLS account; False when that node cannot be reached."""
     table = (f"{quote_identifier(settings.DATABASES['local']['NAME'])}."
-             f"{quote_identifier(ReplicaReport._meta.db_table)}")
+             f"{quote_identifier(model._meta.db_table)}")
+    names = ", ".join(quote_identifier(name) for name in values)
     try:
-        peer = primary_audit_connection(timeout=1, io_timeout=1)
+        connection = primary_audit_connection(timeout=1, io_timeout=5)
     except (MySQLdb.Error, HaConfigError):
         return False
     try:
-        with peer.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} (node, reported_at, io_running, sql_running, "
-                           f"ha_status, replication_status, ha_reason, replication_reason, "
-                           f"gtid_slave_pos, outbox_pending, role, epoch) VALUES (%s, "
-                           f"UTC_TIMESTAMP(6), '', '', '', '', %s, '', '', 0, 'primary', %s)",
-                           (settings.NODE_NAME, f"promoted at epoch {mine.number}",
-                            mine.number))
-        peer.commit()
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({names}, reported_at) VALUES "
+                           f"({', '.join(['%s'] * len(values))}, UTC_TIMESTAMP(6))",
+                           tuple(values.values()))
+        connection.commit()
     except MySQLdb.Error as error:
-        logger.info("cannot announce epoch %s to the old primary: %s", mine.number, error)
+        logger.info("cannot write to the other node (%s): %s", model._meta.db_table, error)
         return False
     finally:
-        peer.close()
+        connection.close()
     return True

@@ -57,10 +57,13 @@ def pack_open(*, path: Path, force_host: bool = False,
               max_age: timedelta = timedelta(hours=24)) -> Pack:
     """The whole pack verified, and this server fit to take it; PackError otherwise
     (nothing changed)."""
-    try:
-        master_key = keyring.read_key_file(settings.MASTER_KEY_FILE)
-    except keyring.MasterKeyError as exc:
-        raise PackError(f"set up this node's master key first: {exc}") from None
+    try:  # a running node holds its key; a command reads the key file
+        master_key = keyring.master_key()
+    except keyring.MasterKeyError:
+        try:
+            master_key = keyring.read_key_file(settings.MASTER_KEY_FILE)
+        except keyring.MasterKeyError as exc:
+            raise PackError(f"set up this node's master key first: {exc}") from None
     pack = read_pack(path, master_key=master_key, node_name=settings.NODE_NAME,
                      max_age=max_age, force_host=force_host)
     with admin_cursor() as cursor:

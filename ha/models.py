@@ -14,6 +14,9 @@ class Heartbeat(models.Model):
     # after a crash, the secondary's best knowledge of what it may have missed.
     gtid_binlog_pos = models.CharField(max_length=1000, blank=True, default="")
     semi_sync = models.CharField(max_length=16, blank=True, default="")
+    # Set once by a primary handing over in a planned switchover, after its last
+    # change: the secondary that has applied this row has applied everything.
+    handover_to = models.CharField(max_length=255, blank=True, default="")
 
 
 class Epoch(models.Model):
@@ -98,3 +101,20 @@ class Transition(models.Model):
 
     class Meta:
         ordering = ["-confirmed_at"]
+
+
+class PeerRequest(models.Model):
+    """What the other node asks of this one in a planned switchover (local schema,
+    inserted over the audit shipper's TLS account and signed with a key derived from
+    the vault's master key): "hand over to me" to a primary, "rejoin with this pack"
+    to the primary it replaced."""
+
+    SWITCHOVER, PACK = "switchover", "pack"
+
+    kind = models.CharField(max_length=16)
+    node = models.CharField(max_length=255)
+    epoch = models.PositiveIntegerField()
+    payload = models.BinaryField(blank=True, default=b"")
+    mac = models.CharField(max_length=64)
+    reported_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True)

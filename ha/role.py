@@ -41,13 +41,14 @@ def is_read_only_node() -> bool:
 
 
 def connections_follow_role(**kwargs) -> None:
-    """Before each request and task: after ha.env's role changed, drop this process's
-    database connections. MariaDB applies global privileges (READ_ONLY ADMIN) only to
-    new connections, so a connection opened under the old role keeps the old one's."""
+    """Before each request and task: after ha.env changed, drop this process's database
+    connections. MariaDB applies global privileges (READ_ONLY ADMIN) only to new
+    connections, so a connection opened before a role change's grants keeps the old
+    ones (ha/failover.py rewrites ha.env once the grants are in place)."""
     current_role()
-    role = _cache["role"]
-    if _cache["connected_as"] not in (None, role):
+    key = _cache["key"]
+    if _cache["connected_as"] not in (None, key):
         for connection in connections.all(initialized_only=True):
             if not connection.in_atomic_block:
                 connection.close()
-    _cache["connected_as"] = role
+    _cache["connected_as"] = key

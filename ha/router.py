@@ -14,7 +14,7 @@ from ha.role import current_role, is_read_only_node
 LOCAL_APP_LABELS = frozenset({"sessions", "axes"})
 LOCAL_MODELS = frozenset({"audit.auditoutbox", "audit.outboxseal", "audit.sealwitness",
                           "accounts.otplocalstate", "ha.nodestatus", "ha.transition",
-                          "ha.replicareport", "alerts.alertdelivery"})
+                          "ha.replicareport", "ha.peerrequest", "alerts.alertdelivery"})
 
 
 class ReadOnlyNode(Exception):

@@ -17,4 +17,4 @@ def heartbeat_write() -> None:
         rows = query_dicts(cursor, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'")
     Heartbeat.objects.update_or_create(id=1, defaults={
         "node": settings.NODE_NAME, "beat_at": timezone.now(), "gtid_binlog_pos": position,
-        "semi_sync": rows[0]["Value"] if rows else ""})
+        "semi_sync": rows[0]["Value"] if rows else "", "handover_to": ""})

@@ -21,7 +21,7 @@ from audit.services import Action, audit_record
 from ha import tls
 from ha.checks import missing_static_manifest
 from ha.dbconnect import admin_client_options, admin_cursor, query_one
-from ha.models import Epoch, Heartbeat, ReplicaReport
+from ha.models import Epoch, Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
 from ha.role import is_read_only_node
@@ -195,7 +195,15 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
                                 # The secondary's reports of what it sees (ha/status.py),
                                 # into the primary's local schema: never replicated.
                                 f"INSERT ON {quote_identifier(local_database)}."
-                                f"{quote_identifier(ReplicaReport._meta.db_table)}"])
+                                f"{quote_identifier(ReplicaReport._meta.db_table)}",
+                                # A switchover's requests, either way (ha/switchover.py).
+                                f"INSERT ON {quote_identifier(local_database)}."
+                                f"{quote_identifier(PeerRequest._meta.db_table)}",
+                                # The pack reaches a primary that handed over, which is
+                                # read-only by then. Rows this lets it put in a read-only
+                                # trail are not lost: that node is rebuilt from the new
+                                # primary, whose promotion took every outbox row.
+                                "READ_ONLY ADMIN ON *.*"])
         server_id = query_one(cursor, "SELECT @@server_id")
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})

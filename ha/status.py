@@ -22,6 +22,7 @@ from ha.models import NodeStatus, ReplicaReport, Transition
 from ha.observe import ALIVE, FAILED, Observation, observe
 from ha.role import current_role
 from ha.sql import quote_identifier
+from ha.switchover import peer_requests_handle
 from ha.transitions import on_transition
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def status_check() -> NodeStatus | None:
     """Fence this node if it was superseded, observe, confirm, store; None when
     another check is running."""
     try:
+        peer_requests_handle()
         fenced = fence_if_superseded()
         server_read_only_enforce()
     except HaConfigError as error:  # no admin account in this process: cannot act
