@@ -48,8 +48,16 @@ def admin_client_options() -> Iterator[str]:
     if not settings.DB_ADMIN_USER:
         raise HaConfigError("DB_ADMIN_USER / DB_ADMIN_PASSWORD(_FILE) are not set")
     db = settings.DATABASES["default"]
-    values = {"host": db["HOST"], "port": str(db["PORT"]), "user": settings.DB_ADMIN_USER,
-              "password": settings.DB_ADMIN_PASSWORD}
+    with client_options({"host": db["HOST"], "port": str(db["PORT"]),
+                         "user": settings.DB_ADMIN_USER,
+                         "password": settings.DB_ADMIN_PASSWORD}) as path:
+        yield path
+
+
+@contextmanager
+def client_options(values: dict[str, str]) -> Iterator[str]:
+    """A private [client] option file with these values (mode 0600, removed afterwards):
+    a client given `--defaults-file=` first reads its password from here."""
     text = "[client]\n" + "".join(f'{name}="{_option_value(value)}"\n'
                                   for name, value in values.items())
     descriptor, path = tempfile.mkstemp(prefix="strongroom-client-", suffix=".cnf")

@@ -84,12 +84,19 @@ def pack_apply(pack: Pack, *, progress: Callable[[str], None] = lambda message: 
         _install_replica_tls(cursor, pack)
     credentials = json.loads(pack.files["credentials.json"])
     write_private(ha_dir / "audit_shipper_password", credentials["audit_password"])
+    snapshot_password = ha_dir / "snapshot_password"
+    if "snapshot_password" in credentials:  # packs before ha_resync have no snapshot account
+        write_private(snapshot_password, credentials["snapshot_password"])
+    else:
+        snapshot_password.unlink(missing_ok=True)
     replica_rebuild(snapshot=pack.files["snapshot.sql"], position=manifest["gtid_position"],
                     host=manifest["primary_address"], port=manifest["primary_port"],
                     user=credentials["replication_user"],
                     password=credentials["replication_password"], progress=progress)
     node_settings = parse_env(pack.files["secondary.env"].decode())
     node_settings["AUDIT_SHIPPER_PASSWORD_FILE"] = str(ha_dir / "audit_shipper_password")
+    if snapshot_password.exists():
+        node_settings["SNAPSHOT_PASSWORD_FILE"] = str(snapshot_password)
     write_ha_env(node_settings, replace=True)
     call_command("migrate", database="local", verbosity=0)
     progress("replication started; waiting for the primary")

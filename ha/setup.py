@@ -8,7 +8,6 @@ import pwd
 import re
 import stat
 import secrets
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,12 +24,14 @@ from ha.models import Epoch, Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_ha_env
 from ha.pack import write_pack
 from ha.role import is_read_only_node
+from ha.snapshot import SnapshotError, gtid_of, snapshot_take
 from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from strongroom.envfile import format_env
 from vault import keyring
 
 REPLICATION_USER = "strongroom_repl"
 AUDIT_SHIPPER_USER = "strongroom_audit"
+SNAPSHOT_USER = "strongroom_snapshot"
 FQDN = re.compile(r"^(?=.{4,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$",
                   re.IGNORECASE)
 
@@ -176,12 +177,14 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
         _install_server_tls(cursor, ca, names=[primary_fqdn, primary_address])
         replica = tls.issue(ca, common_name=secondary_fqdn, names=[], server=False)
         shipper = tls.issue(ca, common_name=f"audit.{secondary_fqdn}", names=[], server=False)
-        progress("creating the replication and audit-shipping accounts")
+        progress("creating the replication, audit-shipping and snapshot accounts")
         credentials = {
             "replication_user": REPLICATION_USER,
             "replication_password": secrets.token_urlsafe(24),
             "audit_user": AUDIT_SHIPPER_USER,
             "audit_password": secrets.token_urlsafe(24),
+            "snapshot_user": SNAPSHOT_USER,
+            "snapshot_password": secrets.token_urlsafe(24),
         }
         issuer = tls.subject_of(ca.cert_pem)
         _create_account(cursor, REPLICATION_USER, credentials["replication_password"],
@@ -204,6 +207,9 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
                                 # trail are not lost: that node is rebuilt from the new
                                 # primary, whose promotion took every outbox row.
                                 "READ_ONLY ADMIN ON *.*"])
+        _create_account(cursor, SNAPSHOT_USER, credentials["snapshot_password"],
+                        subject=tls.subject_of(shipper.cert_pem), issuer=issuer,
+                        grants=snapshot_grants(database))
         server_id = query_one(cursor, "SELECT @@server_id")
     Heartbeat.objects.update_or_create(id=1, defaults={"node": settings.NODE_NAME,
                                                        "beat_at": timezone.now()})
@@ -215,7 +221,8 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
     progress(f"snapshot taken: {len(snapshot) / 1e6:.1f} MB at GTID {gtid}")
     secondary_settings = {"STRONGROOM_ROLE": "secondary", "PRIMARY_DB_HOST": primary_address,
                           "PRIMARY_DB_PORT": str(primary_port),
-                          "AUDIT_SHIPPER_USER": AUDIT_SHIPPER_USER}
+                          "AUDIT_SHIPPER_USER": AUDIT_SHIPPER_USER,
+                          "SNAPSHOT_USER": SNAPSHOT_USER}
     files = {
         "snapshot.sql": snapshot,
         "credentials.json": json.dumps(credentials).encode(),
@@ -263,6 +270,23 @@ def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:
     cursor.execute("FLUSH SSL")
 
 
+def snapshot_grants(database: str) -> list[str]:
+    """What ha_resync's dump of the replicated schema needs (dump_command), found by
+    experiment on MariaDB 10.11, and nothing more. It exposes nothing new: the secondary
+    whose app certificate it requires already holds every replicated row. No RELOAD
+    and no BINLOG MONITOR: with the binlog on, --single-transaction --master-data reads
+    the snapshot's position from the binlog_snapshot_* status (no FLUSH TABLES WITH
+    READ LOCK, no SHOW MASTER STATUS); without it the dump fails, it is never
+    inconsistent. No LOCK TABLES: --single-transaction takes none."""
+    schema = f"{quote_identifier(database)}.*"
+    return [f"SELECT ON {schema}",  # the rows, and the tables' definitions
+            f"SHOW VIEW ON {schema}",  # a view's definition (--databases dumps views)
+            f"TRIGGER ON {schema}",  # SHOW CREATE TRIGGER (--triggers)
+            # --routines: a routine's body is readable only through mysql.proc before
+            # MariaDB 11.3 (SHOW CREATE ROUTINE); without it they are left out silently.
+            "SELECT ON `mysql`.`proc`"]
+
+
 def _create_account(cursor, user: str, password: str, *, subject: str, issuer: str,
                     grants: list[str]) -> None:
     """A node-local account (never binlogged, so it never replicates) whose password
@@ -277,18 +301,15 @@ def _create_account(cursor, user: str, password: str, *, subject: str, issuer: s
 
 
 def _snapshot(database: str) -> bytes:
-    with admin_client_options() as options:
-        result = subprocess.run(
-            ["mariadb-dump", f"--defaults-file={options}", "--single-transaction",
-             "--master-data=1", "--gtid", "--hex-blob", "--routines", "--triggers",
-             "--databases", database], capture_output=True)
-    if result.returncode != 0:
-        raise HaSetupError(f"the snapshot failed: {result.stderr.decode(errors='replace')[-500:]}")
-    return result.stdout
+    try:
+        with admin_client_options() as options:
+            return snapshot_take(options, database)
+    except SnapshotError as exc:
+        raise HaSetupError(str(exc)) from None
 
 
 def _gtid_of(snapshot: bytes) -> str:
-    match = re.search(rb"SET GLOBAL gtid_slave_pos\s*=\s*'([^']*)'", snapshot)
-    if match is None:
-        raise HaSetupError("the snapshot carries no GTID position (is log_bin on?)")
-    return match.group(1).decode()
+    try:
+        return gtid_of(snapshot)
+    except SnapshotError as exc:
+        raise HaSetupError(str(exc)) from None

@@ -71,6 +71,9 @@ PRIMARY_DB_HOST = env.str("PRIMARY_DB_HOST", default="")
 PRIMARY_DB_PORT = env_number("PRIMARY_DB_PORT", 3306)
 AUDIT_SHIPPER_USER = env.str("AUDIT_SHIPPER_USER", default="")
 AUDIT_SHIPPER_PASSWORD = env.str("AUDIT_SHIPPER_PASSWORD", default="")
+# ha_resync's account on the primary: a consistent dump of the replicated schema only.
+SNAPSHOT_USER = env.str("SNAPSHOT_USER", default="")
+SNAPSHOT_PASSWORD = env.str("SNAPSHOT_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
 # API tokens: lifetime when none is asked for, the longest allowed, and how stale the

@@ -13,6 +13,11 @@ def audit_shipper_password(pair) -> str:
     return (pair.secondary.profile.ha_dir / "audit_shipper_password").read_text()
 
 
+def snapshot_password(pair) -> str:
+    """ha_resync's account on the primary (it presents the audit shipper's certificate)."""
+    return (pair.secondary.profile.ha_dir / "snapshot_password").read_text()
+
+
 def client_certificate(pair, role: str) -> dict[str, str]:
     """The secondary's client certificate files for `role`: the replica's are its
     database server's (beside its server certificate), the audit shipper's the app's."""

@@ -183,17 +183,23 @@ def alert_settings(pair, settings: dict):
         pair.wait_replicated()
 
 
-@contextmanager
-def conflicting_row(pair):
+def conflicting_row_write(pair) -> str:
     """Someone with root on the secondary writes a team the primary then creates too:
-    replication stops on a duplicate key. On exit, the operator's repair: drop the
-    stray row and apply the primary's again."""
+    replication stops on a duplicate key. Returns the team's name."""
     name = f"conflict-{uuid.uuid4().hex[:6]}"
     pair.secondary.profile.mariadb.run_sql(
         f"SET sql_log_bin = 0; INSERT INTO strongroom.accounts_team (name) VALUES ('{name}');")
     admin = WebClient(pair.primary.url)
     admin.login("admin", pair.primary.admin_password())
     assert admin.post("/accounts/teams/new/", {"name": name})[0] == 302
+    return name
+
+
+@contextmanager
+def conflicting_row(pair):
+    """A conflicting row (conflicting_row_write); on exit, the operator's repair by
+    hand: drop the stray row and apply the primary's again."""
+    name = conflicting_row_write(pair)
     try:
         yield
     finally:

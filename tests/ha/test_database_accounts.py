@@ -11,7 +11,7 @@ import pytest
 from ha.grants import is_append_only
 from localservices.installer import install
 from localservices.node import services_up
-from tests.ha.nodefiles import audit_shipper_password, replication_password
+from tests.ha.nodefiles import audit_shipper_password, replication_password, snapshot_password
 from tests.ha.support import WebClient
 
 pytestmark = pytest.mark.ha
@@ -24,7 +24,8 @@ LOG_FILE = re.compile(r"(binlog\.\d+|relay-bin\.\d+|\.log|\.out|\.err)$")
 
 def database_passwords(pair) -> dict[str, str]:
     passwords = {"replication": replication_password(pair),
-                 "audit shipper": audit_shipper_password(pair)}
+                 "audit shipper": audit_shipper_password(pair),
+                 "snapshot": snapshot_password(pair)}
     for node in (pair.primary, pair.secondary):
         for name in ("db_password", "db_admin_password"):
             passwords[f"{node.profile.name} {name}"] = (node.profile.secrets_dir
@@ -55,7 +56,7 @@ def test_no_database_password_is_in_any_binlog_relay_log_or_log_file(pair):
 def test_the_secondary_has_no_account_of_the_primary_and_keeps_its_own_password(pair):
     pair.wait_replicated()
     accounts = {row[0] for row in pair.secondary.sql("SELECT User FROM mysql.user")}
-    assert not {"strongroom_repl", "strongroom_audit"} & accounts
+    assert not {"strongroom_repl", "strongroom_audit", "strongroom_snapshot"} & accounts
     pair.secondary.app_connection().close()
 
 

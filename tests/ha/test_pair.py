@@ -6,7 +6,8 @@ import pytest
 
 from tests.ha.support import WebClient
 from tests.support import wait_until
-from tests.ha.nodefiles import audit_shipper_password, client_certificate, replication_password
+from tests.ha.nodefiles import (audit_shipper_password, client_certificate, replication_password,
+                                snapshot_password)
 
 pytestmark = pytest.mark.ha
 
@@ -120,11 +121,12 @@ def _login(pair, *, user: str, password: str, certificate: str | None):
 
 
 @pytest.mark.parametrize("user, certificate", [("strongroom_repl", "replica"),
-                                               ("strongroom_audit", "audit")])
+                                               ("strongroom_audit", "audit"),
+                                               ("strongroom_snapshot", "audit")])
 def test_the_primarys_ha_accounts_refuse_their_own_password_without_their_certificate(
         pair, user, certificate):
-    password = (replication_password(pair) if certificate == "replica"
-                else audit_shipper_password(pair))
+    password = {"strongroom_repl": replication_password, "strongroom_audit":
+                audit_shipper_password, "strongroom_snapshot": snapshot_password}[user](pair)
     with pytest.raises(MySQLdb.OperationalError) as error:
         _login(pair, user=user, password=password, certificate=None)
     assert error.value.args[0] == 1045
