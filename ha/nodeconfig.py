@@ -46,8 +46,11 @@ class Peer:
 
 def peer() -> Peer:
     """Read now, not at process start: a pack, a promotion or a switchover rewrites
-    ha.env while the node's processes keep running."""
-    values = read_ha_env()
+    ha.env while the node's processes keep running. As in settings, a value the
+    environment (or the node's env file) sets wins over ha.env's."""
+    values = {name: value for name, value in read_ha_env().items()
+              if name not in settings.ENV_OVER_HA
+              and f"{name}_FILE" not in settings.ENV_OVER_HA}
     password = values.get("AUDIT_SHIPPER_PASSWORD", settings.AUDIT_SHIPPER_PASSWORD)
     if values.get("AUDIT_SHIPPER_PASSWORD_FILE"):
         text = Path(values["AUDIT_SHIPPER_PASSWORD_FILE"]).read_text()

@@ -4,6 +4,7 @@ STRONGROOM_ENV_FILE names the node's env file; variables already set in the
 environment win. A value that does not parse stops start-up with its name.
 """
 import ipaddress
+import os
 from pathlib import Path
 
 import environ
@@ -24,6 +25,9 @@ if _env_file:
 # The HA commands keep the node's role and replication settings in <HA dir>/ha.env.
 HA_DIR = Path(env.str("STRONGROOM_HA_DIR", default=str(BASE_DIR / "var" / "ha")))
 _ha_role = read_env_file(HA_DIR / "ha.env").get("STRONGROOM_ROLE", "")
+# What the environment and the env file set win over ha.env, here and where
+# ha/nodeconfig.py re-reads ha.env while the process runs.
+ENV_OVER_HA = frozenset(os.environ)
 if (HA_DIR / "ha.env").is_file():
     environ.Env.read_env(str(HA_DIR / "ha.env"), overwrite=False)
 
