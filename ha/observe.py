@@ -17,6 +17,7 @@ from audit.shipping import pending_count
 from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, query_one
 from ha.models import Heartbeat, NodeStatus, ReplicaReport
 from ha.replica import replica_state
+from ha.semisync import semisync_observe
 
 ALIVE, FAILED, UNKNOWN = "alive", "failed", "unknown"
 
@@ -32,13 +33,19 @@ class Observation:
     immediate: bool = False
     peer: str = ""
     details: dict = field(default_factory=dict)
+    # Zero-data-loss mode (ha/semisync.py), judged on the primary only.
+    semisync: str = UNKNOWN
+    semisync_reason: str = ""
 
 
 def observe(*, now: datetime) -> Observation:
     if settings.NODE_ROLE == "secondary":
         return observe_secondary(now=now)
     if settings.NODE_ROLE == "primary":
-        return observe_primary(now=now)
+        observation = observe_primary(now=now)
+        observation.semisync, observation.semisync_reason, semisync_details = semisync_observe()
+        observation.details.update(semisync_details)
+        return observation
     reason = "this node is standalone: no HA pair is configured (see ha_setup)"
     return Observation(ha=UNKNOWN, replication=UNKNOWN, ha_reason=reason,
                        replication_reason=reason)
