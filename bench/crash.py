@@ -57,9 +57,12 @@ class _Writer:
             return 0, ""
 
 
-def write_until_crash(pair: BenchPair, *, changes: int, rng: random.Random) -> CrashRun:
+def write_until_crash(pair: BenchPair, *, changes: int, rng: random.Random,
+                      link_down_before_kill: float = 0.0) -> CrashRun:
     """`changes` password changes from WRITERS clients; the primary's MariaDB is killed
-    -9 once a random number of them (between a fifth and four fifths) was acknowledged."""
+    -9 once a random number of them (between a fifth and four fifths) was acknowledged.
+    With `link_down_before_kill`, the link to the secondary is frozen that many seconds
+    before the kill (and stays frozen): the crash of a primary whose secondary lags."""
     run = CrashRun(changes=changes)
     kill_at = rng.randint(max(1, changes // 5), max(1, changes * 4 // 5))
     lock = threading.Lock()
@@ -70,6 +73,9 @@ def write_until_crash(pair: BenchPair, *, changes: int, rng: random.Random) -> C
     def kill() -> None:
         run.write_seconds = time.monotonic() - started
         run.kill_after = len(run.acknowledged)
+        if link_down_before_kill:
+            pair.link.freeze()
+            time.sleep(link_down_before_kill)
         pair.primary.mariadb.stop(sig=signal.SIGKILL)
         killed.set()
 
@@ -148,15 +154,28 @@ def missing_gtids(acknowledged: list[str], held_position: str) -> list[str]:
     return missing
 
 
-def crash_writes(pair: BenchPair, *, changes: int, seed: int | None = None) -> dict:
-    """One crash run on `pair` (its primary's database is dead afterwards)."""
+def crash_writes(pair: BenchPair, *, changes: int, link_down_before_kill: float = 0.0,
+                 seed: int | None = None) -> dict:
+    """One crash run on `pair`; its primary's database is dead afterwards and the
+    secondary's replica stopped (`restore_after_crash` brings both back)."""
     rng = random.Random(seed)
     pair.wait_replicated()
-    run = write_until_crash(pair, changes=changes, rng=rng)
+    run = write_until_crash(pair, changes=changes, rng=rng,
+                            link_down_before_kill=link_down_before_kill)
     position = promote_for_crash_test(pair.secondary)
     lost = missing_gtids(run.acknowledged, position)
     return {"zero_data_loss": pair.primary.zero_data_loss, "changes": changes,
+            "link_down_before_kill_s": link_down_before_kill,
             "acknowledged": len(run.acknowledged), "failed": run.failed,
             "not_sent": run.not_sent, "killed_after_acknowledged": run.kill_after,
             "write_rate": run.kill_after / run.write_seconds if run.write_seconds else None,
             "lost": len(lost), "lost_gtids": lost[:20], "secondary_position": position}
+
+
+def restore_after_crash(pair: BenchPair) -> None:
+    """The primary's database restarts (crash recovery keeps what its binary log holds)
+    and the secondary fetches what it had missed, so the pair can crash again."""
+    pair.link.resume()
+    pair.primary.mariadb.start()
+    pair.secondary.mariadb.query("START SLAVE IO_THREAD")
+    pair.wait_replicated(timeout=120)
