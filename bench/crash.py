@@ -179,3 +179,17 @@ def restore_after_crash(pair: BenchPair) -> None:
     pair.primary.mariadb.start()
     pair.secondary.mariadb.query("START SLAVE IO_THREAD")
     pair.wait_replicated(timeout=120)
+
+
+# (name, seconds the link is frozen before the kill): a plain crash, and a crash while
+# the secondary lags behind (shorter than the semi-sync timeout: no fall back yet).
+SCENARIOS = (("kill", 0.0), ("link_down_kill", 1.5))
+
+
+def crash_scenarios(pair: BenchPair, *, changes: int) -> dict:
+    """Every scenario on one pair, restored after each crash."""
+    results = {}
+    for name, link_down in SCENARIOS:
+        results[name] = crash_writes(pair, changes=changes, link_down_before_kill=link_down)
+        restore_after_crash(pair)
+    return results

@@ -48,7 +48,7 @@ def machine(bao_version: str) -> dict:
 def run(quick: bool) -> dict:
     from bench import workloads
     from bench.cluster import BENCH_DIR, build_pair
-    from bench.crash import crash_writes
+    from bench.crash import crash_scenarios
     from bench.detection import bench_detection
     from bench.openbao import OpenBao
 
@@ -91,9 +91,9 @@ def run(quick: bool) -> dict:
         figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
         _say("HA status detection: link freeze and primary kill")
         figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
-        # Last: it kills the primary's database for good.
         _say("primary kill -9 during password changes (asynchronous replication)")
-        figures["crash_writes"] = {"off": crash_writes(pair, changes=size["crash_changes"])}
+        figures["crash_writes"] = {"off": crash_scenarios(pair,
+                                                          changes=size["crash_changes"])}
     finally:
         bao.stop()
         if pair is not None:
@@ -102,7 +102,7 @@ def run(quick: bool) -> dict:
     pair = build_pair(accounts=size["accounts"], base=BENCH_DIR / "zero-data-loss", tag="zdl",
                       server_id=41, zero_data_loss=True)
     try:
-        figures["crash_writes"]["on"] = crash_writes(pair, changes=size["crash_changes"])
+        figures["crash_writes"]["on"] = crash_scenarios(pair, changes=size["crash_changes"])
     finally:
         pair.close()
     figures["ha_pack"] = []
@@ -152,11 +152,12 @@ def table(result: dict) -> str:
                      f"build {pack['build_s']:.1f} s, install {pack['install_s']:.1f} s, "
                      f"{pack['pack_mb']:.1f} MB")
     lines += table_lines(f["ha_detection"])
-    for mode, title in (("off", "asynchronous"), ("on", "zero-data-loss")):
-        crash = f["crash_writes"][mode]
-        rate = crash["write_rate"] or 0
-        lines.append(f"{'Primary kill -9 while writing, ' + title:44} {rate:>9.0f} changes/s; "
-                     f"{crash['lost']} of {crash['acknowledged']} acknowledged changes lost")
+    for mode, title in (("off", "async"), ("on", "zero-data-loss")):
+        for scenario, when in (("kill", "kill -9"), ("link_down_kill", "link down, kill -9")):
+            crash = f["crash_writes"][mode][scenario]
+            lines.append(f"{'Writes, ' + when + ' (' + title + ')':44} "
+                         f"{crash['write_rate'] or 0:>9.0f} changes/s; {crash['lost']} of "
+                         f"{crash['acknowledged']} acknowledged changes lost")
     flow = f["audit_flowback"]
     lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
                  f"{flow['seconds']:.1f} s until all on the primary ({flow['arrived']} arrived)")
