@@ -1,4 +1,4 @@
-"""The four HA events and what an alert about each one says (R-H8).
+"""The HA events and what an alert about each one says (R-H8, R-H12).
 
 Every text says what happened, on which node, since when, and what to do."""
 from __future__ import annotations
@@ -9,15 +9,20 @@ HA_ALIVE = "ha_alive"
 HA_FAILED = "ha_failed"
 REPLICATION_ALIVE = "replication_alive"
 REPLICATION_FAILED = "replication_failed"
+# Zero-data-loss mode (ha/semisync.py): semi-synchronous again / fell back to asynchronous.
+SEMISYNC_ALIVE = "semisync_alive"
+SEMISYNC_FAILED = "semisync_failed"
 
 EVENT_TITLES = {
     HA_ALIVE: "High Availability Alive",
     HA_FAILED: "High Availability Failed",
     REPLICATION_ALIVE: "Replication Alive",
     REPLICATION_FAILED: "Replication Failed",
+    SEMISYNC_ALIVE: "Zero-Data-Loss Alive",
+    SEMISYNC_FAILED: "Zero-Data-Loss Failed",
 }
 EVENTS = list(EVENT_TITLES)
-FAILED_EVENTS = frozenset({HA_FAILED, REPLICATION_FAILED})
+FAILED_EVENTS = frozenset({HA_FAILED, REPLICATION_FAILED, SEMISYNC_FAILED})
 
 # Either node may observe a transition (the primary through the secondary's reports),
 # so the texts name the roles, and {node} is the observer.
@@ -31,6 +36,12 @@ WHAT_HAPPENED = {
                         "is frozen at the change that failed.",
     REPLICATION_ALIVE: "The secondary applies the primary's changes again, without error "
                        "(seen by {node}).",
+    SEMISYNC_FAILED: "The primary {node} fell back from semi-synchronous to asynchronous "
+                     "replication: its secondary {peer} did not acknowledge a commit within "
+                     "the timeout. Writes go on, but a write acknowledged now may be lost if "
+                     "the primary crashes before the secondary has it.",
+    SEMISYNC_ALIVE: "The primary {node} replicates semi-synchronously again: every write it "
+                    "acknowledges is on its secondary {peer} first.",
 }
 WHAT_TO_DO = {
     HA_FAILED: "Check that MariaDB runs on both nodes and that the secondary reaches the "
@@ -48,6 +59,13 @@ WHAT_TO_DO = {
                         "data.",
     REPLICATION_ALIVE: "Nothing to do. The secondary catches up by itself; check the lag on "
                        "the High Availability page.",
+    SEMISYNC_FAILED: "Bring the secondary back: check its MariaDB, its replica threads and "
+                     "the link (`manage.py ha_status` on both nodes; a High Availability "
+                     "Failed alert usually came first). The mode returns by itself once the "
+                     "secondary has caught up. Until then, avoid changes you could not make "
+                     "again after losing the primary, and do not fail over to a secondary "
+                     "that was not in sync.",
+    SEMISYNC_ALIVE: "Nothing to do: zero-data-loss mode holds again.",
 }
 
 

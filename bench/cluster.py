@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from localservices.installer import install
 from localservices.linkproxy import LinkProxy
@@ -45,9 +46,13 @@ class BenchPair:
         pair_down(self.primary, self.secondary)
 
 
-def build_pair(*, accounts: int) -> BenchPair:
-    shutil.rmtree(BENCH_DIR, ignore_errors=True)
-    primary, secondary = loopback_pair(BENCH_DIR, server_id=31, tag="pair")
+def build_pair(*, accounts: int, base: Path = BENCH_DIR, tag: str = "pair",
+               server_id: int = 31, zero_data_loss: bool = False) -> BenchPair:
+    """A seeded pair with an API token of the admin's; the secondary replicates through
+    a LinkProxy. Everything under `base` is thrown away first."""
+    shutil.rmtree(base, ignore_errors=True)
+    primary, secondary = loopback_pair(base, server_id=server_id, tag=tag,
+                                       zero_data_loss=zero_data_loss)
     install(primary)
     seed(primary, accounts)
     link = LinkProxy(primary.mariadb_port)

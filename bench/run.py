@@ -20,9 +20,9 @@ from bench.detection import table_lines
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "lag_seconds": 20, "pack_sizes": [10000, 100000],
-        "flowback_rows": 10000, "outage": 3.0, "detection_trials": 5}
+        "flowback_rows": 10000, "outage": 3.0, "detection_trials": 5, "crash_changes": 1000}
 QUICK = {"accounts": 200, "seconds": 2, "runs": 3, "lag_seconds": 3, "pack_sizes": [1000, 2000],
-         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 2}
+         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 2, "crash_changes": 100}
 
 
 def _version(command: list[str]) -> str:
@@ -48,6 +48,7 @@ def machine(bao_version: str) -> dict:
 def run(quick: bool) -> dict:
     from bench import workloads
     from bench.cluster import BENCH_DIR, build_pair
+    from bench.crash import crash_scenarios
     from bench.detection import bench_detection
     from bench.openbao import OpenBao
 
@@ -90,10 +91,20 @@ def run(quick: bool) -> dict:
         figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
         _say("HA status detection: link freeze and primary kill")
         figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
+        _say("primary kill -9 during password changes (asynchronous replication)")
+        figures["crash_writes"] = {"off": crash_scenarios(pair,
+                                                          changes=size["crash_changes"])}
     finally:
         bao.stop()
         if pair is not None:
             pair.close()
+    _say("primary kill -9 during password changes (zero-data-loss mode)")
+    pair = build_pair(accounts=size["accounts"], base=BENCH_DIR / "zero-data-loss", tag="zdl",
+                      server_id=41, zero_data_loss=True)
+    try:
+        figures["crash_writes"]["on"] = crash_scenarios(pair, changes=size["crash_changes"])
+    finally:
+        pair.close()
     figures["ha_pack"] = []
     for accounts in size["pack_sizes"]:
         _say(f"HA pack with {accounts} accounts")
@@ -141,6 +152,12 @@ def table(result: dict) -> str:
                      f"build {pack['build_s']:.1f} s, install {pack['install_s']:.1f} s, "
                      f"{pack['pack_mb']:.1f} MB")
     lines += table_lines(f["ha_detection"])
+    for mode, title in (("off", "async"), ("on", "zero-data-loss")):
+        for scenario, when in (("kill", "kill -9"), ("link_down_kill", "link down, kill -9")):
+            crash = f["crash_writes"][mode][scenario]
+            lines.append(f"{'Writes, ' + when + ' (' + title + ')':44} "
+                         f"{crash['write_rate'] or 0:>9.0f} changes/s; {crash['lost']} of "
+                         f"{crash['acknowledged']} acknowledged changes lost")
     flow = f["audit_flowback"]
     lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
                  f"{flow['seconds']:.1f} s until all on the primary ({flow['arrived']} arrived)")

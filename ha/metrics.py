@@ -22,7 +22,8 @@ def metrics_text(summary: dict) -> bytes:
 
     gauge("strongroom_node_info", "This node's name and role.", 1,
           {"node": summary["node"], "role": summary["role"]})
-    for kind, title in (("ha", "High Availability"), ("replication", "Replication")):
+    for kind, title in (("ha", "High Availability"), ("replication", "Replication"),
+                        ("semisync", "Zero-Data-Loss")):
         state = summary[kind]["status"]
         gauge(f"strongroom_{kind}_status_alive", f"{title} Status: 1 Alive, 0 Failed or "
               f"Unknown.", int(state == "alive"))
@@ -44,6 +45,10 @@ def metrics_text(summary: dict) -> bytes:
     gauge("strongroom_mysql_heartbeat_stored_timestamp_seconds",
           "When the primary wrote the heartbeat this node has applied.",
           datetime.fromisoformat(beat).timestamp() if beat else None)
+    gauge("strongroom_mysql_rpl_semi_sync_master_no_tx", "Commits no secondary acknowledged "
+          "(zero-data-loss mode; since the server started).", details.get("semi_sync_no_tx"))
+    gauge("strongroom_mysql_rpl_semi_sync_master_clients", "Secondaries acknowledging commits "
+          "(zero-data-loss mode).", details.get("semi_sync_clients"))
     gauge("strongroom_audit_outbox_pending_rows", "Audit rows waiting for the primary.",
           details.get("outbox_pending"))
     gauge("strongroom_ha_check_seconds_since_success", "Seconds since the last status check.",

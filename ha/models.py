@@ -77,6 +77,13 @@ class NodeStatus(models.Model):
     replication_candidate = models.CharField(max_length=16, blank=True)
     replication_candidate_since = models.DateTimeField(null=True)
     replication_alerted = models.CharField(max_length=16, blank=True)
+    # Zero-data-loss mode (ha/semisync.py): Unknown while the mode is off.
+    semisync_status = models.CharField(max_length=16, default="unknown")
+    semisync_since = models.DateTimeField(null=True)
+    semisync_reason = models.CharField(max_length=1000, blank=True)
+    semisync_candidate = models.CharField(max_length=16, blank=True)
+    semisync_candidate_since = models.DateTimeField(null=True)
+    semisync_alerted = models.CharField(max_length=16, blank=True)
     details = models.JSONField(default=dict)
 
 
@@ -84,7 +91,8 @@ class Transition(models.Model):
     """A confirmed change of one status on this node (local schema): the history on
     the High Availability page and the key of the alerts it causes."""
 
-    KINDS = (("ha", "High Availability"), ("replication", "Replication"))
+    KINDS = (("ha", "High Availability"), ("replication", "Replication"),
+             ("semisync", "Zero-Data-Loss"))
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=KINDS)

@@ -19,6 +19,7 @@ from ha.models import Heartbeat, NodeStatus, ReplicaReport
 from ha.nodeconfig import read_ha_env
 from ha.replica import replica_state
 from ha.role import current_role
+from ha.semisync import semisync_observe
 
 ALIVE, FAILED, UNKNOWN = "alive", "failed", "unknown"
 
@@ -34,6 +35,9 @@ class Observation:
     immediate: bool = False
     peer: str = ""
     details: dict = field(default_factory=dict)
+    # Zero-data-loss mode (ha/semisync.py), judged on the primary only.
+    semisync: str = UNKNOWN
+    semisync_reason: str = ""
 
 
 def observe(*, now: datetime) -> Observation:
@@ -41,7 +45,10 @@ def observe(*, now: datetime) -> Observation:
     if role == "secondary":
         return observe_secondary(now=now)
     if role == "primary":
-        return observe_primary(now=now)
+        observation = observe_primary(now=now)
+        observation.semisync, observation.semisync_reason, semisync_details = semisync_observe()
+        observation.details.update(semisync_details)
+        return observation
     if role == "fenced":
         reason = read_ha_env().get("FENCED_REASON") or "fenced: another node was promoted"
         return Observation(ha=FAILED, replication=FAILED, ha_reason=reason,

@@ -43,6 +43,7 @@ def status_summary() -> dict:
             "checked_at": _iso(checked_at),
             "seconds_since_check": round(since_check, 3) if since_check is not None else None,
             "checks_running": running, "ha": one("ha"), "replication": one("replication"),
+            "semisync": {**one("semisync"), "expected": settings.HA_ZERO_DATA_LOSS},
             "details": status.details if status else {}}
 
 

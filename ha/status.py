@@ -28,7 +28,7 @@ from ha.transitions import on_transition
 logger = logging.getLogger(__name__)
 CHECK_LOCK = "strongroom_ha_check"
 REPORT_LOCK = "strongroom_ha_report"
-KINDS = ("ha", "replication")
+KINDS = ("ha", "replication", "semisync")  # semisync: zero-data-loss mode
 REPORT_KEEP = timedelta(minutes=10)
 
 

@@ -242,6 +242,10 @@ def _env_default(name: str, default):
     return type(default)(os.environ.get(name, default))
 
 
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="strongroom-node", description=__doc__.split("\n")[0])
     parser.add_argument("--node-dir", type=Path,
@@ -262,6 +266,11 @@ def _parser() -> argparse.ArgumentParser:
         install_parser.add_argument(option, type=type(default),
                                     default=_env_default(variable, default),
                                     help=f"{what} (env {variable}, default {default})")
+    install_parser.add_argument("--zero-data-loss", action="store_true",
+                                default=env_flag("STRONGROOM_ZERO_DATA_LOSS"),
+                                help="semi-synchronous replication: a write the primary "
+                                     "acknowledged survives its crash; give it to both "
+                                     "nodes (env STRONGROOM_ZERO_DATA_LOSS; README)")
     install_parser.add_argument("--services", choices=["systemd", "direct"],
                                 default="systemd" if Path("/run/systemd/system").is_dir()
                                 else "direct",
@@ -326,7 +335,8 @@ def _install_profile(args, node_dir: Path) -> Profile:
                    web_port=args.web_port, server_id=2 if secondary else 1,
                    base_dir=node_dir, node_name=args.name, secondary=secondary,
                    service_user=SERVICE_USER, bind_address=args.bind_address,
-                   https_port=args.https_port, services=args.services)
+                   https_port=args.https_port, services=args.services,
+                   zero_data_loss=args.zero_data_loss)
 
 
 def _address(profile: Profile) -> str:

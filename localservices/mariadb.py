@@ -20,6 +20,26 @@ from localservices.process import (ServiceError, pid_alive, start_detached, stop
 
 MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mariadbd"
 
+# Zero-data-loss mode: how long a commit waits for the secondary's acknowledgement before
+# the primary falls back to asynchronous replication (MariaDB's default is 10 s). 5 s rides
+# out a replica's reconnection (connect retry 1 s) and a quick restart of its server, yet
+# blocks writers for at most 5 s once when the secondary is really gone; the fall back
+# is then an HA event (ha/semisync.py) instead of a silent one.
+SEMI_SYNC_TIMEOUT_MS = 5000
+
+
+def zero_data_loss_options() -> dict[str, str]:
+    """MariaDB's built-in semi-synchronous replication, on both roles so that they can
+    swap. AFTER_SYNC: a commit becomes visible to other clients only once the secondary
+    has it (AFTER_COMMIT would let them read a write a crash may then lose); the
+    secondary acknowledges once the event is in its relay log, so that log is synced on
+    every event."""
+    return {"rpl-semi-sync-master-enabled": "ON",
+            "rpl-semi-sync-slave-enabled": "ON",
+            "rpl-semi-sync-master-wait-point": "AFTER_SYNC",
+            "rpl-semi-sync-master-timeout": str(SEMI_SYNC_TIMEOUT_MS),
+            "sync-relay-log": "1"}
+
 
 @dataclass
 class MariaDBServer:

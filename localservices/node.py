@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ha.sql import quote_identifier
 from localservices.files import owned_directory, owned_file, primary_group
-from localservices.mariadb import MariaDBServer
+from localservices.mariadb import MariaDBServer, zero_data_loss_options
 from localservices.redis import RedisServer
 from strongroom.envfile import format_env
 
@@ -42,6 +42,9 @@ class Profile:
     https_port: int = 0
     # Who starts the services: "direct" (processes, as make run does) or "systemd".
     services: str = "direct"
+    # Semi-synchronous replication (R-H12): a write the primary acknowledged survives
+    # the primary's crash; README, "Zero-data-loss mode".
+    zero_data_loss: bool = False
 
     def __post_init__(self) -> None:
         if self.base_dir is None:
@@ -84,6 +87,8 @@ class Profile:
         # A secondary's server is read-only from its first start: only replication
         # and accounts with READ_ONLY ADMIN (for the local schema) may write.
         extra = {"read-only": "ON"} if self.secondary else {}
+        if self.zero_data_loss:
+            extra.update(zero_data_loss_options())
         return MariaDBServer(base_dir=self.base_dir / "mariadb", port=self.mariadb_port,
                              server_id=self.server_id, extra_options=extra,
                              bind_address=self.bind_address, user=self.db_os_user,
@@ -171,6 +176,8 @@ def services_up(profile: Profile) -> Path:
         "CELERY_BROKER_URL": redis.url,
         "STATIC_ROOT": profile.static_dir,
         "DEBUG": "false",
+        # The app watches for the mode's fall back to asynchronous replication.
+        "HA_ZERO_DATA_LOSS": "true" if profile.zero_data_loss else "false",
     }
     if profile.https_port:
         # Behind the node's nginx (nginx.py), the one proxy whose X-Forwarded-* count.

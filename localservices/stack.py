@@ -5,10 +5,11 @@ steps (installer.py), as the README's two-host guide builds one: `install` both,
 on loopback, without systemd or the TLS proxy."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from localservices.installer import (admin_password_file, install, join, joined, make_pack,
-                                     pack_file, stop)
+from localservices.installer import (env_flag, admin_password_file, install, join, joined,
+                                     make_pack, pack_file, stop)
 from localservices.node import PROFILES, ROOT, Profile
 from localservices.process import free_port
 
@@ -48,10 +49,14 @@ def print_welcome(primary: Profile, secondary: Profile) -> None:
 
 
 def default_pair() -> tuple[Profile, Profile]:
-    return PROFILES["primary"], PROFILES["secondary"]
+    """make run's pair; `STRONGROOM_ZERO_DATA_LOSS=true make run` turns the mode on."""
+    zero_data_loss = env_flag("STRONGROOM_ZERO_DATA_LOSS")
+    return tuple(replace(PROFILES[role], zero_data_loss=zero_data_loss)
+                 for role in ("primary", "secondary"))
 
 
-def loopback_pair(base: Path, *, server_id: int, tag: str = "") -> tuple[Profile, Profile]:
+def loopback_pair(base: Path, *, server_id: int, tag: str = "",
+                  zero_data_loss: bool = False) -> tuple[Profile, Profile]:
     """A throw-away primary and secondary on free loopback ports under `base` (the
     tests' and the benchmark's pairs); the secondary's server id follows the primary's."""
     prefix = f"{tag}-" if tag else ""
@@ -59,6 +64,6 @@ def loopback_pair(base: Path, *, server_id: int, tag: str = "") -> tuple[Profile
         Profile(f"{prefix}{role}", mariadb_port=free_port(), redis_port=free_port(),
                 web_port=free_port(), server_id=server_id + offset,
                 base_dir=base / f"{prefix}{role}", node_name=f"{role}.strongroom.test",
-                secondary=role == "secondary")
+                secondary=role == "secondary", zero_data_loss=zero_data_loss)
         for offset, role in enumerate(("primary", "secondary")))
     return primary, secondary

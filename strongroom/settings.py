@@ -263,6 +263,9 @@ HA_REPORT_STALE_SECONDS = env_number("HA_REPORT_STALE_SECONDS", 4.0, cast=float)
 # How long a new status must hold before it is confirmed: (to Failed, to Alive).
 HA_CONFIRM_SECONDS = (env_number("HA_CONFIRM_FAILED_SECONDS", 0.9, cast=float),
                       env_number("HA_CONFIRM_ALIVE_SECONDS", 1.5, cast=float))
+# Zero-data-loss mode (semi-synchronous replication, set up by the node installer's
+# --zero-data-loss): the primary's check reports its fall back to asynchronous as Failed.
+HA_ZERO_DATA_LOSS = env_bool("HA_ZERO_DATA_LOSS", False)
 # No successful check for this long: the statuses are Unknown, never a stale Alive.
 HA_CHECK_STALE_SECONDS = env_number("HA_CHECK_STALE_SECONDS", 5.0, cast=float)
 # Who may read /ha/status and /metrics without a session (CIDR list); /health* is open.

@@ -13,13 +13,15 @@ from pysnmp.hlapi.v3arch.asyncio import (CommunityData, ContextData, Notificatio
 from pysnmp.proto.rfc1902 import OctetString, TimeTicks
 
 from alerts.channels import ChannelError
-from alerts.events import HA_ALIVE, HA_FAILED, REPLICATION_ALIVE, REPLICATION_FAILED, alert_text
+from alerts.events import (HA_ALIVE, HA_FAILED, REPLICATION_ALIVE, REPLICATION_FAILED,
+                           SEMISYNC_ALIVE, SEMISYNC_FAILED, alert_text)
 from alerts.models import AlertDelivery, AlertTargets
 
 # STRONGROOM-MIB::strongroomMIB, under the documentation enterprise number (RFC 5612).
 MIB_ROOT = "1.3.6.1.4.1.32473"
 NOTIFICATIONS = {HA_ALIVE: f"{MIB_ROOT}.0.1", HA_FAILED: f"{MIB_ROOT}.0.2",
-                 REPLICATION_ALIVE: f"{MIB_ROOT}.0.3", REPLICATION_FAILED: f"{MIB_ROOT}.0.4"}
+                 REPLICATION_ALIVE: f"{MIB_ROOT}.0.3", REPLICATION_FAILED: f"{MIB_ROOT}.0.4",
+                 SEMISYNC_ALIVE: f"{MIB_ROOT}.0.5", SEMISYNC_FAILED: f"{MIB_ROOT}.0.6"}
 OBJECTS = {"node": f"{MIB_ROOT}.1.1.0", "peer": f"{MIB_ROOT}.1.2.0",
            "since": f"{MIB_ROOT}.1.3.0", "text": f"{MIB_ROOT}.1.4.0",
            "transition": f"{MIB_ROOT}.1.5.0"}

@@ -12,6 +12,8 @@ MIB = Path(__file__).resolve().parents[2] / "docs" / "STRONGROOM-MIB.txt"
 NAMES = {"ha_alive": "strongroomHaAlive", "ha_failed": "strongroomHaFailed",
          "replication_alive": "strongroomReplicationAlive",
          "replication_failed": "strongroomReplicationFailed",
+         "semisync_alive": "strongroomZeroDataLossAlive",
+         "semisync_failed": "strongroomZeroDataLossFailed",
          "node": "strongroomAlertNode", "peer": "strongroomAlertPeer",
          "since": "strongroomAlertSince", "text": "strongroomAlertText",
          "transition": "strongroomAlertTransition"}

@@ -21,10 +21,10 @@ def test_each_event_says_what_where_since_when_and_what_to_do(event):
         f"[Strongroom] {EVENT_TITLES[event]} on vault-b"
 
 
-def test_the_four_events_have_four_different_texts():
+def test_the_six_events_have_six_different_texts():
     texts = {alert_text(event=event, node="n", peer="p", since=SINCE, detail="")
              for event in EVENT_TITLES}
-    assert len(texts) == 4
+    assert len(texts) == 6
 
 
 def test_the_databases_error_is_in_the_replication_failed_text():

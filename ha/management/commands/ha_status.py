@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from ha.observe import ALIVE, observe
+from ha.observe import ALIVE, FAILED, observe
 from ha.role import current_role
 
 
@@ -23,6 +23,9 @@ class Command(BaseCommand):
                                        seen.replication_reason)):
             self.stdout.write(f"{title} Status: {status.capitalize()}"
                               + (f" ({reason})" if reason else ""))
+        if settings.HA_ZERO_DATA_LOSS:
+            self.stdout.write(f"Zero-Data-Loss Status: {seen.semisync.capitalize()}"
+                              + (f" ({seen.semisync_reason})" if seen.semisync_reason else ""))
         for name, value in seen.details.items():
             self.stdout.write(f"  {name}: {'-' if value is None else value}")
         if current_role() == "standalone":
@@ -30,6 +33,8 @@ class Command(BaseCommand):
         problems = [reason or f"{title} is {status}" for title, status, reason in (
             ("High Availability", seen.ha, seen.ha_reason),
             ("Replication", seen.replication, seen.replication_reason)) if status != ALIVE]
+        if settings.HA_ZERO_DATA_LOSS and seen.semisync == FAILED:
+            problems.append(seen.semisync_reason)
         if problems:
             raise CommandError("; ".join(problems))
         self.stdout.write("healthy: replicating and fresh")

@@ -1,0 +1,111 @@
+"""R-H12 on a real pair installed with --zero-data-loss: both servers run MariaDB's
+semi-synchronous replication with AFTER_SYNC and a synced relay log; a cut link makes
+the primary fall back to asynchronous after its timeout, and the return, both confirmed
+transitions of the Zero-Data-Loss status with their alerts."""
+import pytest
+
+from localservices.installer import install
+from localservices.linkproxy import LinkProxy
+from localservices.processes import start_processes
+from localservices.stack import loopback_pair, pair_down, prepare_secondary
+from tests.alerts.receivers import SyslogUdpReceiver
+from tests.alerts.syslog_grammar import parse
+from tests.ha.support import Node, Pair, WebClient, alert_settings, status_of
+from tests.support import wait_until
+
+pytestmark = pytest.mark.ha
+
+
+@pytest.fixture(scope="module")
+def zdl_pair(tmp_path_factory) -> Pair:
+    primary, secondary = loopback_pair(tmp_path_factory.mktemp("zdl"), server_id=61,
+                                       tag="zdl", zero_data_loss=True)
+    install(primary)
+    link = LinkProxy(primary.mariadb_port)
+    try:
+        output = prepare_secondary(secondary, primary, primary_port=link.port)
+        start_processes(primary)
+        start_processes(secondary)
+        yield Pair(Node(primary), Node(secondary), link, output)
+    finally:
+        link.close()
+        pair_down(primary, secondary)
+
+
+def _variable(node: Node, name: str) -> str:
+    return node.sql(f"SELECT @@global.{name}")[0][0]
+
+
+def _semi_sync(node: Node) -> dict[str, str]:
+    return dict(node.sql("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_%'"))
+
+
+def _semisync_status(pair: Pair, expected: str) -> dict:
+    return wait_until(lambda: (s := status_of(pair.primary)) and s["semisync"]["status"]
+                      == expected and s, timeout=90,
+                      what=f"the primary's Zero-Data-Loss status {expected}")
+
+
+def _transitions(status: dict, to: str) -> list[dict]:
+    return [t for t in status["history"] if t["status"] == "semisync" and t["to"] == to]
+
+
+def test_both_servers_run_semi_sync_after_sync_with_a_synced_relay_log(zdl_pair):
+    for node in (zdl_pair.primary, zdl_pair.secondary):
+        assert _variable(node, "rpl_semi_sync_master_enabled") == 1
+        assert _variable(node, "rpl_semi_sync_slave_enabled") == 1
+        assert _variable(node, "rpl_semi_sync_master_wait_point") == "AFTER_SYNC"
+        assert _variable(node, "sync_relay_log") == 1
+    wait_until(lambda: _semi_sync(zdl_pair.primary)["Rpl_semi_sync_master_status"] == "ON"
+               and _semi_sync(zdl_pair.primary)["Rpl_semi_sync_master_clients"] == "1",
+               timeout=60, what="the secondary to acknowledge the primary's commits")
+    status = _semisync_status(zdl_pair, "alive")
+    assert status["semisync"]["expected"] is True
+    assert status["details"]["semi_sync_mode"] == "on"
+
+
+@pytest.fixture
+def syslog(zdl_pair):
+    receiver = SyslogUdpReceiver().start()
+    settings = {"semisync_failed__syslog": "on", "semisync_alive__syslog": "on",
+                "syslog_host": "127.0.0.1", "syslog_port": str(receiver.port),
+                "syslog_transport": "udp", "snmp_host": "", "snmp_port": "162",
+                "email_recipients": ""}
+    with alert_settings(zdl_pair, settings):
+        yield receiver
+    receiver.stop()
+
+
+def test_a_cut_link_falls_back_to_async_and_back_with_transitions_and_alerts(
+        zdl_pair, syslog):
+    _semisync_status(zdl_pair, "alive")
+    admin = WebClient(zdl_pair.primary.url)
+    admin.login("admin", zdl_pair.primary.admin_password())
+    unacknowledged = int(_semi_sync(zdl_pair.primary)["Rpl_semi_sync_master_no_tx"])
+    zdl_pair.link.freeze()
+    try:
+        # A commit waits for the acknowledgement until the timeout, then succeeds.
+        admin.create_account(resource="semi-sync-fallback", login_name="root",
+                             password="Fallback-pw-1")
+        seen = _semi_sync(zdl_pair.primary)
+        assert seen["Rpl_semi_sync_master_status"] == "OFF"
+        assert int(seen["Rpl_semi_sync_master_no_tx"]) > unacknowledged
+        fell_back = _semisync_status(zdl_pair, "failed")
+        assert "fell back to asynchronous" in fell_back["semisync"]["reason"]
+        assert _transitions(fell_back, "failed")
+    finally:
+        zdl_pair.link.resume()
+    back = _semisync_status(zdl_pair, "alive")
+    assert _transitions(back, "alive") and _transitions(back, "failed")
+    assert _semi_sync(zdl_pair.primary)["Rpl_semi_sync_master_status"] == "ON"
+
+    def events() -> set[str]:
+        return {message["params"]["event"] for message in map(parse, list(syslog.messages))
+                if message["params"]["node"] == zdl_pair.primary.profile.node_name}
+
+    wait_until(lambda: {"semisync_failed", "semisync_alive"} <= events(), timeout=60,
+               what="the primary's alerts for the fall back and the return")
+    status, page, _ = admin.get("/ha/")
+    assert status == 200 and 'id="semisync-status"' in page
+    assert "Zero-Data-Loss</td><td>Alive → Failed" in page
+    assert "Zero-Data-Loss</td><td>Failed → Alive" in page
