@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from bench.cluster import BenchPair
 from localservices.node import Profile
+from localservices.processes import manage
 
 WRITERS = 4
 
@@ -108,10 +109,10 @@ def write_until_crash(pair: BenchPair, *, changes: int, rng: random.Random,
     return run
 
 
-def promote_for_crash_test(secondary: Profile, *, timeout: float = 120) -> str:
-    """What a promotion does with the data first: stop receiving from the dead primary
-    and apply everything already received (the relay log). Returns the secondary's
-    gtid_slave_pos afterwards. Stand-in for `manage.py ha_promote`."""
+def relay_log_applied(secondary: Profile, *, timeout: float = 120) -> str:
+    """What a promotion does with the data first, without the promotion: stop receiving
+    from the dead primary and apply everything already received (the relay log), so
+    the pair can be restored and crash again. Returns the secondary's gtid_slave_pos."""
     mariadb = secondary.mariadb
     mariadb.query("STOP SLAVE IO_THREAD")
     received = _slave_status(mariadb)["Gtid_IO_Pos"]
@@ -120,6 +121,19 @@ def promote_for_crash_test(secondary: Profile, *, timeout: float = 120) -> str:
         raise RuntimeError(f"the secondary did not apply its relay log up to {received} "
                            f"within {timeout} s")
     return mariadb.query("SELECT @@gtid_slave_pos")[0][0]
+
+
+def promoted(secondary: Profile, *, timeout: float = 30) -> str:
+    """`manage.py ha_promote` on the secondary, as an operator runs it once it has lost
+    its primary (it refuses while its replica still looks connected); returns the new
+    primary's binlog position, which holds what it applied of the old primary's."""
+    deadline = time.monotonic() + timeout
+    while _slave_status(secondary.mariadb).get("Slave_IO_Running") == "Yes":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the secondary still sees its primary: not promoting")
+        time.sleep(0.2)
+    manage(secondary, "ha_promote", "--reason", "crash test")
+    return secondary.mariadb.query("SELECT @@gtid_binlog_pos")[0][0]
 
 
 def _slave_status(mariadb) -> dict:
@@ -155,21 +169,23 @@ def missing_gtids(acknowledged: list[str], held_position: str) -> list[str]:
 
 
 def crash_writes(pair: BenchPair, *, changes: int, link_down_before_kill: float = 0.0,
-                 seed: int | None = None) -> dict:
+                 promote: bool = False, seed: int | None = None) -> dict:
     """One crash run on `pair`; its primary's database is dead afterwards and the
-    secondary's replica stopped (`restore_after_crash` brings both back)."""
+    secondary's replica stopped (`restore_after_crash` brings both back), or, with
+    `promote`, the secondary is the primary (ha_promote) and the pair is done."""
     rng = random.Random(seed)
     pair.wait_replicated()
     run = write_until_crash(pair, changes=changes, rng=rng,
                             link_down_before_kill=link_down_before_kill)
-    position = promote_for_crash_test(pair.secondary)
+    position = promoted(pair.secondary) if promote else relay_log_applied(pair.secondary)
     lost = missing_gtids(run.acknowledged, position)
     return {"zero_data_loss": pair.primary.zero_data_loss, "changes": changes,
             "link_down_before_kill_s": link_down_before_kill,
             "acknowledged": len(run.acknowledged), "failed": run.failed,
             "not_sent": run.not_sent, "killed_after_acknowledged": run.kill_after,
             "write_rate": run.kill_after / run.write_seconds if run.write_seconds else None,
-            "lost": len(lost), "lost_gtids": lost[:20], "secondary_position": position}
+            "lost": len(lost), "lost_gtids": lost[:20], "secondary_position": position,
+            "promoted": promote}
 
 
 def restore_after_crash(pair: BenchPair) -> None:
@@ -187,9 +203,13 @@ SCENARIOS = (("kill", 0.0), ("link_down_kill", 1.5))
 
 
 def crash_scenarios(pair: BenchPair, *, changes: int) -> dict:
-    """Every scenario on one pair, restored after each crash."""
+    """Every scenario on one pair, restored after each crash but the last, which ends
+    with the real promotion (the pair is spent)."""
     results = {}
-    for name, link_down in SCENARIOS:
-        results[name] = crash_writes(pair, changes=changes, link_down_before_kill=link_down)
-        restore_after_crash(pair)
+    for index, (name, link_down) in enumerate(SCENARIOS):
+        last = index == len(SCENARIOS) - 1
+        results[name] = crash_writes(pair, changes=changes, link_down_before_kill=link_down,
+                                     promote=last)
+        if not last:
+            restore_after_crash(pair)
     return results
