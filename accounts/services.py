@@ -212,5 +212,32 @@ def totp_device_confirm(*, user, device: TotpDevice, token: str,
     audit_record(action=Action.OTP_ENROLLED, actor=user, request=request, target=user)
 
 
+def _totp_devices_remove(*, actor, user, by: str, request: HttpRequest | None) -> int:
+    # Refused before anything is written on a read-only node (the router would refuse the
+    # delete too), so no audit row is ever made for a removal that did not happen.
+    if is_read_only_node():
+        raise ReadOnlyNode()
+    _, deleted = TotpDevice.objects.filter(user=user).delete()
+    removed = deleted.get(TotpDevice._meta.label, 0)
+    if removed:
+        audit_record(action=Action.OTP_REMOVED, actor=actor, request=request, target=user,
+                     detail={"devices": removed, "by": by})
+    return removed
+
+
+@transaction.atomic
+def totp_reset(*, admin, user, request: HttpRequest | None = None) -> int:
+    """An administrator removes every TOTP device of `user` (a lost phone); the password
+    alone lets them in until they enrol again. Returns how many devices were removed."""
+    _require_manager(admin)
+    return _totp_devices_remove(actor=admin, user=user, by="administrator", request=request)
+
+
+@transaction.atomic
+def totp_turn_off(*, user, request: HttpRequest | None = None) -> int:
+    """A user turns their own two-factor off (the view checked the password again)."""
+    return _totp_devices_remove(actor=user, user=user, by="self", request=request)
+
+
 def user_has_otp(user) -> bool:
     return TotpDevice.objects.filter(user=user, confirmed=True).exists()

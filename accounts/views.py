@@ -102,11 +102,31 @@ def otp_setup(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def otp_turn_off(request):
+    """The user's own two-factor off, only with the password typed again here: a session
+    left open must not be enough to weaken the account."""
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, username=request.user.get_username(),
+                            password=form.cleaned_data["password"])
+        if user is None or user.pk != request.user.pk:
+            form.add_error("password", "That password is not right.")
+        else:
+            services.totp_turn_off(user=request.user, request=request)
+            mark_recent_auth(request)
+            request.session.pop(SESSION_OTP_REQUIRED, None)
+            messages.success(request, "Two-factor authentication is off for your account.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/otp_off.html", {"form": form})
+
+
+@login_required
 def profile(request):
     return render(request, "accounts/profile.html", {
         "has_otp": services.user_has_otp(request.user), "role": role_of(request.user),
         "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
-        "token_form": ApiTokenForm()})
+        "token_form": ApiTokenForm(), "otp_off_form": ReauthForm()})
 
 
 @login_required
@@ -175,7 +195,22 @@ def user_edit(request, pk: int):
         else:
             messages.success(request, f"User {user.username} saved.")
             return redirect("accounts:user_list")
-    return render(request, "vault/form.html", {"form": form, "title": f"Edit {user.username}"})
+    return render(request, "accounts/user_edit.html", {
+        "form": form, "title": f"Edit {user.username}", "edited": user,
+        "has_otp": services.user_has_otp(user)})
+
+
+@permission_required("accounts.manage_users", raise_exception=True)
+@require_POST
+@require_recent_auth  # it leaves the password alone between anyone and the account
+def user_otp_reset(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    if services.totp_reset(admin=request.user, user=user, request=request):
+        messages.success(request, f"Two-factor authentication of {user.username} is reset: "
+                                  f"their password alone lets them in until they turn it on.")
+    else:
+        messages.info(request, f"{user.username} had no two-factor device.")
+    return redirect("accounts:user_list")
 
 
 @permission_required("accounts.manage_users", raise_exception=True)
