@@ -57,7 +57,14 @@ def app_grants_apply(*, role: str | None = None) -> None:
             if role in READ_ONLY_ROLES:
                 _grant(cursor, "SELECT", f"{quote_identifier(replicated)}.*", who)
                 _grant(cursor, "READ_ONLY ADMIN, SLAVE MONITOR", "*.*", who)
-                wanted_schema, wanted_tables = {"SELECT"}, {}
+                # SELECT per table too: a running connection sees a schema-level grant
+                # only after its next USE, so a node turning read-only would otherwise
+                # lose SELECT for a moment when the table grants are narrowed.
+                wanted_schema = {"SELECT"}
+                wanted_tables = {table: ("SELECT",) for table in tables}
+                for table in tables:
+                    _grant(cursor, "SELECT",
+                           f"{quote_identifier(replicated)}.{quote_identifier(table)}", who)
             else:
                 # A writable node's account must not bypass read_only: if this node
                 # is ever fenced, read_only must stop it whatever grants remain.

@@ -70,7 +70,7 @@ def test_an_inline_comment_in_the_env_file_is_refused_too(tmp_path):
 def test_a_bad_value_stops_manage_py_with_one_line():
     line = one_line(run_manage("check", env={"STRONGROOM_ROLE": "leader"}))
     assert line == ("strongroom: STRONGROOM_ROLE='leader': expected standalone, "
-                    "primary or secondary")
+                    "primary, secondary or fenced")
 
 
 def test_a_bad_value_stops_the_web_process_with_one_line(master_key_path):
