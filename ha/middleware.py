@@ -44,7 +44,13 @@ class ReadOnlyNodeMiddleware:
             return None
         if _is_api(request):
             return JsonResponse({"error": str(exception), "read_only": True}, status=503)
-        return render(request, "ha/read_only.html", {"message": str(exception)}, status=503)
+        try:
+            return render(request, "ha/read_only.html", {"message": str(exception)},
+                          status=503)
+        except DatabaseError:
+            # The page's context reads the database, which a role change may be
+            # narrowing this very moment: the answer is still "read-only", never a 500.
+            return HttpResponse(str(exception), status=503, content_type="text/plain")
 
 
 class VersionSkewMiddleware:
