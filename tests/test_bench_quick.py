@@ -41,8 +41,5 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     for scenario in ("link_freeze", "primary_kill"):
         for phase in ("to_failed", "to_alive"):
             assert len(figures["ha_detection"][scenario][phase]["trials"]) == 2
-    for mode in ("off", "on"):
-        for scenario in ("kill", "link_down_kill"):
-            crash = figures["crash_writes"][mode][scenario]
-            assert crash["acknowledged"] > 0 and crash["lost"] is not None
+    assert "crash_writes" not in figures  # full bench only; make test has test_crash_writes
     assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout

@@ -8,26 +8,13 @@ import uuid
 
 import pytest
 
-from localservices.installer import install
-from localservices.linkproxy import LinkProxy
-from localservices.processes import start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_secondary
-from tests.ha.support import Node, Pair, WebClient
+from tests.ha.support import Pair, WebClient, running_pair
 
 
 @pytest.fixture(scope="session")
 def pair(tmp_path_factory) -> Pair:
-    primary, secondary = loopback_pair(tmp_path_factory.mktemp("ha"), server_id=11)
-    install(primary)
-    link = LinkProxy(primary.mariadb_port)
-    try:
-        output = prepare_secondary(secondary, primary, primary_port=link.port)
-        start_processes(primary)
-        start_processes(secondary)
-        yield Pair(Node(primary), Node(secondary), link, output)
-    finally:
-        link.close()
-        pair_down(primary, secondary)
+    with running_pair(tmp_path_factory.mktemp("ha"), server_id=11) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")

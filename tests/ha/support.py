@@ -3,22 +3,28 @@ a node and the pair as a test sees them, and a person's browser session on a nod
 from __future__ import annotations
 
 import http.cookiejar
-import uuid
-from contextlib import contextmanager
 import json
 import re
+import signal
 import ssl
 import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import MySQLdb
 
+from localservices.installer import install
 from localservices.linkproxy import LinkProxy
 from localservices.node import APP_DB_USER, Profile
+from localservices.process import stop_pid
+from localservices.processes import PROCESS_NAMES, start_processes
+from localservices.stack import loopback_pair, pair_down, prepare_secondary
 from tests.support import run_manage, wait_until
 
 
@@ -66,6 +72,33 @@ class Pair:
         position = self.primary.sql("SELECT @@gtid_binlog_pos")[0][0]
         result = self.secondary.sql("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))
         assert result[0][0] == 0, f"the secondary did not reach {position} in {timeout}s"
+
+
+@contextmanager
+def running_pair(base: Path, *, server_id: int, **options) -> Iterator[Pair]:
+    """A throw-away pair built with the operator's commands (install, pack, join), all
+    its processes running, the secondary reaching the primary's database through a
+    LinkProxy; torn down afterwards. `options` go to loopback_pair."""
+    primary, secondary = loopback_pair(base, server_id=server_id, **options)
+    install(primary)
+    link = LinkProxy(primary.mariadb_port)
+    try:
+        output = prepare_secondary(secondary, primary, primary_port=link.port)
+        start_processes(primary)
+        start_processes(secondary)
+        yield Pair(Node(primary), Node(secondary), link, output)
+    finally:
+        link.close()
+        pair_down(primary, secondary)
+
+
+def kill_node(node: Node) -> None:
+    """A crash: kill -9 of the node's database and of its web and Celery processes."""
+    node.profile.mariadb.stop(sig=signal.SIGKILL)
+    for name in PROCESS_NAMES:
+        pid_file = node.profile.run_dir / f"{name}.pid"
+        stop_pid(int(pid_file.read_text()), sig=signal.SIGKILL)
+        pid_file.unlink()
 
 
 class WebClient:

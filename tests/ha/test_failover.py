@@ -3,19 +3,15 @@ command while its processes keep running, and the old primary that comes back fe
 itself. Its own pair: these tests change roles."""
 import json
 import re
-import signal
 import uuid
 from pathlib import Path
 
 import MySQLdb
 import pytest
 
-from localservices.installer import install, make_pack, pack_file
-from localservices.linkproxy import LinkProxy
-from localservices.process import stop_pid
-from localservices.processes import PROCESS_NAMES, start_processes, stop_processes
-from localservices.stack import loopback_pair, pair_down, prepare_secondary
-from tests.ha.support import Node, Pair, WebClient, fetch, status_of
+from localservices.installer import make_pack, pack_file
+from localservices.processes import start_processes, stop_processes
+from tests.ha.support import Node, Pair, WebClient, fetch, kill_node, running_pair, status_of
 from tests.support import run_manage, wait_until
 
 pytestmark = pytest.mark.ha
@@ -23,26 +19,9 @@ pytestmark = pytest.mark.ha
 
 @pytest.fixture(scope="module")
 def failover_pair(tmp_path_factory) -> Pair:
-    primary, secondary = loopback_pair(tmp_path_factory.mktemp("failover"), server_id=41)
-    install(primary)
-    link = LinkProxy(primary.mariadb_port)
-    try:
-        output = prepare_secondary(secondary, primary, primary_port=link.port)
-        start_processes(primary)
-        start_processes(secondary)
-        yield Pair(Node(primary), Node(secondary), link, output)
-    finally:
-        link.close()
-        pair_down(primary, secondary)
+    with running_pair(tmp_path_factory.mktemp("failover"), server_id=41) as pair:
+        yield pair
 
-
-def kill_node(node: Node) -> None:
-    """A crash: kill -9 of the node's database and of its web and Celery processes."""
-    node.profile.mariadb.stop(sig=signal.SIGKILL)
-    for name in PROCESS_NAMES:
-        pid_file = node.profile.run_dir / f"{name}.pid"
-        stop_pid(int(pid_file.read_text()), sig=signal.SIGKILL)
-        pid_file.unlink()
 
 
 def _io_thread(node: Node) -> str:

@@ -10,13 +10,9 @@ import MySQLdb
 import pytest
 
 from audit.shipping import SHIP_LOCK
-from localservices.installer import install
-from localservices.linkproxy import LinkProxy
-from localservices.processes import start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_secondary
 from tests.ha.nodefiles import client_certificate, snapshot_password
-from tests.ha.support import (Node, Pair, WebClient, conflicting_row_write, wait_for_statuses,
-                              wait_healthy)
+from tests.ha.support import (Node, Pair, WebClient, conflicting_row_write, running_pair,
+                              wait_for_statuses, wait_healthy)
 from tests.support import run_manage, wait_until
 
 pytestmark = pytest.mark.ha
@@ -27,17 +23,8 @@ ACCESS_DENIED = 1045
 
 @pytest.fixture(scope="module")
 def resync_pair(tmp_path_factory) -> Pair:
-    primary, secondary = loopback_pair(tmp_path_factory.mktemp("resync"), server_id=61)
-    install(primary)
-    link = LinkProxy(primary.mariadb_port)
-    try:
-        output = prepare_secondary(secondary, primary, primary_port=link.port)
-        start_processes(primary)
-        start_processes(secondary)
-        yield Pair(Node(primary), Node(secondary), link, output)
-    finally:
-        link.close()
-        pair_down(primary, secondary)
+    with running_pair(tmp_path_factory.mktemp("resync"), server_id=61) as pair:
+        yield pair
 
 
 @contextmanager

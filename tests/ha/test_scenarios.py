@@ -6,14 +6,12 @@ secondary has applied all the primary wrote, B's audit rows are in A's trail exa
 once, and the audit chain verifies on both nodes. What is asserted is data, not logs."""
 from __future__ import annotations
 
-import signal
 import uuid
 
 import pytest
 
-from localservices.process import stop_pid
-from localservices.processes import PROCESS_NAMES, start_processes
-from tests.ha.support import Node, WebClient, status_of, wait_healthy
+from localservices.processes import start_processes
+from tests.ha.support import Node, WebClient, kill_node, status_of, wait_healthy
 from tests.support import PASSWORD, run_manage, wait_until
 
 pytestmark = pytest.mark.ha
@@ -271,11 +269,3 @@ def _assert_converged(pair, *, b_uuids: list) -> None:
         assert "audit trail intact" in verified.stdout
     assert "outbox intact" in verified.stdout  # the secondary's own chain, checked last
 
-
-def kill_node(node: Node) -> None:
-    """A crash: kill -9 of the node's database and of its web and Celery processes."""
-    node.profile.mariadb.stop(sig=signal.SIGKILL)
-    for name in PROCESS_NAMES:
-        pid_file = node.profile.run_dir / f"{name}.pid"
-        stop_pid(int(pid_file.read_text()), sig=signal.SIGKILL)
-        pid_file.unlink()

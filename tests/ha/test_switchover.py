@@ -8,11 +8,7 @@ import uuid
 
 import pytest
 
-from localservices.installer import install
-from localservices.linkproxy import LinkProxy
-from localservices.processes import start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_secondary
-from tests.ha.support import Node, Pair, WebClient, status_of
+from tests.ha.support import Node, Pair, WebClient, running_pair, status_of
 from tests.support import run_manage, wait_until
 
 pytestmark = pytest.mark.ha
@@ -20,17 +16,8 @@ pytestmark = pytest.mark.ha
 
 @pytest.fixture(scope="module")
 def switch_pair(tmp_path_factory) -> Pair:
-    primary, secondary = loopback_pair(tmp_path_factory.mktemp("switchover"), server_id=51)
-    install(primary)
-    link = LinkProxy(primary.mariadb_port)
-    try:
-        output = prepare_secondary(secondary, primary, primary_port=link.port)
-        start_processes(primary)
-        start_processes(secondary)
-        yield Pair(Node(primary), Node(secondary), link, output)
-    finally:
-        link.close()
-        pair_down(primary, secondary)
+    with running_pair(tmp_path_factory.mktemp("switchover"), server_id=51) as pair:
+        yield pair
 
 
 class Writer(threading.Thread):

@@ -4,13 +4,9 @@ the primary fall back to asynchronous after its timeout, and the return, both co
 transitions of the Zero-Data-Loss status with their alerts."""
 import pytest
 
-from localservices.installer import install
-from localservices.linkproxy import LinkProxy
-from localservices.processes import start_processes
-from localservices.stack import loopback_pair, pair_down, prepare_secondary
 from tests.alerts.receivers import SyslogUdpReceiver
 from tests.alerts.syslog_grammar import parse
-from tests.ha.support import Node, Pair, WebClient, alert_settings, status_of
+from tests.ha.support import Node, Pair, WebClient, alert_settings, running_pair, status_of
 from tests.support import wait_until
 
 pytestmark = pytest.mark.ha
@@ -18,18 +14,8 @@ pytestmark = pytest.mark.ha
 
 @pytest.fixture(scope="module")
 def zdl_pair(tmp_path_factory) -> Pair:
-    primary, secondary = loopback_pair(tmp_path_factory.mktemp("zdl"), server_id=61,
-                                       tag="zdl", zero_data_loss=True)
-    install(primary)
-    link = LinkProxy(primary.mariadb_port)
-    try:
-        output = prepare_secondary(secondary, primary, primary_port=link.port)
-        start_processes(primary)
-        start_processes(secondary)
-        yield Pair(Node(primary), Node(secondary), link, output)
-    finally:
-        link.close()
-        pair_down(primary, secondary)
+    with running_pair(tmp_path_factory.mktemp("zdl"), server_id=71, tag="zdl", zero_data_loss=True) as pair:
+        yield pair
 
 
 def _variable(node: Node, name: str) -> str:
