@@ -3,7 +3,6 @@ writing, following the writable node as a load balancer does: no acknowledged wr
 lost, and the writes are refused for seconds only, never answered with an error.
 Its own pair: these tests change roles."""
 import threading
-import time
 import uuid
 
 import pytest
@@ -50,11 +49,18 @@ class Writer(threading.Thread):
             elif status == 503:
                 self.refused += 1
                 current = 1 - current
-                time.sleep(0.05)
+                self.stop.wait(0.05)  # back off before trying the other node
             else:
                 self.errors.append(f"{status}: {body[:200]}")
                 current = 1 - current
-                time.sleep(0.05)
+                self.stop.wait(0.05)  # back off before trying the other node
+
+
+def _more_writes(writer: Writer, count: int = 10) -> None:
+    """The writer has had `count` more writes acknowledged (by whichever node is primary)."""
+    target = len(writer.acknowledged) + count
+    wait_until(lambda: len(writer.acknowledged) >= target, timeout=30,
+               what=f"{count} more acknowledged writes")
 
 
 def _switch(node: Node, other: Node) -> str:
@@ -80,14 +86,14 @@ def test_switchover_there_and_back_loses_no_acknowledged_write(switch_pair):
     writer = Writer([a, b], a.admin_password())
     writer.start()
     try:
-        time.sleep(1)
+        _more_writes(writer)
         there = _switch(b, a)
         assert "secondary.strongroom.test is the primary now (epoch 1)" in there
         assert status_of(b)["role"] == "primary"
-        time.sleep(1)
+        _more_writes(writer)
         back = _switch(a, b)
         assert "primary.strongroom.test is the primary now (epoch 2)" in back
-        time.sleep(1)
+        _more_writes(writer)
     finally:
         writer.stop.set()
         writer.join(timeout=30)
