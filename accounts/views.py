@@ -61,18 +61,26 @@ def verify(request):
     return render(request, "accounts/verify.html", {"form": form, "next": _safe_next(request)})
 
 
+def _password_confirmed(request, form: ReauthForm) -> bool:
+    """The signed-in user typed their password again (through authenticate, so a wrong
+    one counts towards the lockout); otherwise the form says so."""
+    if not form.is_valid():
+        return False
+    user = authenticate(request, username=request.user.get_username(),
+                        password=form.cleaned_data["password"])
+    if user is None or user.pk != request.user.pk:
+        form.add_error("password", "That password is not right.")
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauth(request):
     form = ReauthForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=request.user.get_username(),
-                            password=form.cleaned_data["password"])
-        if user is None or user.pk != request.user.pk:
-            form.add_error("password", "That password is not right.")
-        else:
-            mark_recent_auth(request)
-            return redirect(_safe_next(request))
+    if request.method == "POST" and _password_confirmed(request, form):
+        mark_recent_auth(request)
+        return redirect(_safe_next(request))
     return render(request, "accounts/reauth.html", {"form": form, "next": _safe_next(request)})
 
 
@@ -107,17 +115,12 @@ def otp_turn_off(request):
     """The user's own two-factor off, only with the password typed again here: a session
     left open must not be enough to weaken the account."""
     form = ReauthForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=request.user.get_username(),
-                            password=form.cleaned_data["password"])
-        if user is None or user.pk != request.user.pk:
-            form.add_error("password", "That password is not right.")
-        else:
-            services.totp_turn_off(user=request.user, request=request)
-            mark_recent_auth(request)
-            request.session.pop(SESSION_OTP_REQUIRED, None)
-            messages.success(request, "Two-factor authentication is off for your account.")
-            return redirect("accounts:profile")
+    if request.method == "POST" and _password_confirmed(request, form):
+        services.totp_turn_off(user=request.user, request=request)
+        mark_recent_auth(request)
+        request.session.pop(SESSION_OTP_REQUIRED, None)
+        messages.success(request, "Two-factor authentication is off for your account.")
+        return redirect("accounts:profile")
     return render(request, "accounts/otp_off.html", {"form": form})
 
 

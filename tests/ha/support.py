@@ -63,6 +63,12 @@ class Pair:
         return self.secondary.sql("SELECT COUNT(*) FROM strongroom_local.audit_auditoutbox "
                                   "WHERE delivered_at IS NULL")[0][0]
 
+    def last_pending_reveal(self) -> str:
+        """The UUID of the secondary's newest reveal still waiting in its outbox."""
+        return self.secondary.sql(
+            "SELECT uuid FROM strongroom_local.audit_auditoutbox WHERE action = "
+            "'password_reveal' AND delivered_at IS NULL ORDER BY id DESC LIMIT 1")[0][0]
+
     def ha_status(self) -> subprocess.CompletedProcess:
         """`manage.py ha_status` on the secondary, as an operator runs it."""
         return run_manage("ha_status", node=self.secondary.profile)

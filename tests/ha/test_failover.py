@@ -61,9 +61,7 @@ def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failov
     site_b.login("admin", pair.primary.admin_password())
     status, body, _ = site_b.post(f"/accounts/{account_id}/reveal/", {})
     assert status == 200 and "Before-crash-pw-1" in body
-    reveal_uuid = pair.secondary.sql(
-        "SELECT uuid FROM strongroom_local.audit_auditoutbox WHERE action = 'password_reveal' "
-        "AND delivered_at IS NULL ORDER BY id DESC LIMIT 1")[0][0]
+    reveal_uuid = pair.last_pending_reveal()
 
     promoted = run_manage("ha_promote", "--reason", "site A lost", node=pair.secondary.profile)
     pair.link.resume()  # what it held back goes nowhere: the replica channel is gone

@@ -124,9 +124,7 @@ def test_resync_rebuilds_a_broken_secondary_keeping_undelivered_audit_rows(resyn
         person.login("admin", pair.primary.admin_password())
         status, body, _ = person.post(f"/accounts/{account_id}/reveal/", {})
         assert status == 200 and "Before-resync-pw-1" in body
-        reveal_uuid = pair.secondary.sql(
-            "SELECT uuid FROM strongroom_local.audit_auditoutbox WHERE action = "
-            "'password_reveal' AND delivered_at IS NULL ORDER BY id DESC LIMIT 1")[0][0]
+        reveal_uuid = pair.last_pending_reveal()
         resynced = run_manage("ha_resync", node=pair.secondary.profile)
         assert resynced.returncode == 0, resynced.stderr
         kept = int(re.search(r"undelivered audit rows kept in the outbox: (\d+)",
