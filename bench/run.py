@@ -61,6 +61,8 @@ def run(quick: bool) -> dict:
     try:
         _say("building the HA pair")
         pair = build_pair(accounts=size["accounts"])
+        _say("the floor: the cheapest JSON answer on the primary")
+        figures["floor"] = workloads.floor(pair, pair.primary, seconds=seconds, runs=runs)
         _say("API retrieval on the primary")
         figures["api_read_primary"] = workloads.api_read(pair, pair.primary, seconds=seconds,
                                                          runs=runs)
@@ -125,15 +127,18 @@ def table(result: dict) -> str:
     lines = [f"Strongroom benchmark{' (quick)' if result['quick'] else ''} — "
              f"{result['machine']['cores']} cores, {result['machine']['mariadb']}",
              f"{'workload':44} {'req/s median (min–max)':>26} {'p50':>7} {'p95':>7} "
-             f"{'p99':>7} {'errors':>6}"]
+             f"{'p99':>7} {'errors':>6} {'% floor':>7}"]
+    floor_rps = f["floor"]["rps"]["median"]
 
     def load_row(name: str, figure: dict) -> str:
         rps = figure["rps"]
         return (f"{name:44} {rps['median']:>9.0f} ({rps['min']:.0f}–{rps['max']:.0f})"
                 f"{'':>4} {figure['p50_ms']['median']:>6.1f}ms {figure['p95_ms']['median']:>5.1f}ms"
-                f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}")
+                f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}"
+                f" {100 * rps['median'] / floor_rps:>6.0f}%")
 
-    lines += [load_row("API retrieval, audited (primary)", f["api_read_primary"]),
+    lines += [load_row("Floor: /health/live (no database)", f["floor"]),
+              load_row("API retrieval, audited (primary)", f["api_read_primary"]),
               load_row("API retrieval, audited (secondary)", f["api_read_secondary"]),
               load_row("Web reveal, audited (primary)", f["web_reveal_primary"]),
               load_row("OpenBao KV v2 read, file audit", f["openbao"]["read"]),

@@ -21,6 +21,13 @@ from localservices.stack import pair_down
 
 # --- Reads and writes under load (wrk) -------------------------------------------
 
+def floor(pair: BenchPair, profile, *, seconds: float, runs: int) -> dict:
+    """The same stack's cheapest JSON answer (/health/live: every middleware, no
+    database): what any request here costs at least."""
+    return measure(Target(pair.url(profile), ["live"], "/health/%s"), seconds=seconds,
+                   runs=runs)
+
+
 def api_read(pair: BenchPair, profile, *, seconds: float, runs: int) -> dict:
     return measure(Target(pair.url(profile), pair.account_ids,
                           "/api/v1/accounts/%s/password/?reason=bench",

@@ -1,5 +1,5 @@
 """The High Availability page (administrators) and the machine endpoints (no
-session): /ha/status, /health, /health/primary, /health/replica, /metrics.
+session): /ha/status, /health, /health/live, /health/primary, /health/replica, /metrics.
 
 Health codes are stable: 200 yes, 503 no (always with the JSON body), 400 for a bad
 parameter, 403 outside STATUS_NETWORKS (only /ha/status and /metrics)."""
@@ -71,6 +71,15 @@ def _health(ok: bool, reason: str, summary: dict | None = None) -> JsonResponse:
                      "replication_status": summary["replication"]["status"],
                      "lag_ms": summary["details"].get("lag_ms")})
     return JsonResponse(body, status=200 if ok else 503)
+
+
+@require_safe
+@never_cache
+def health_live(request):
+    # Liveness: the process answers, whatever its databases do. A probe that restarts
+    # app servers must not restart them for a database outage; it is also the stack's
+    # cheapest JSON answer, the floor `make bench` compares every workload with.
+    return _health(True, "the process answers")
 
 
 @require_safe

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LOAD_FIGURES = ("api_read_primary", "api_read_secondary", "web_reveal_primary",
+LOAD_FIGURES = ("floor", "api_read_primary", "api_read_secondary", "web_reveal_primary",
                 "api_write_primary")
 
 
@@ -43,3 +43,4 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
             assert len(figures["ha_detection"][scenario][phase]["trials"]) == 2
     assert "crash_writes" not in figures  # full bench only; make test has test_crash_writes
     assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout
+    assert "% floor" in result.stdout

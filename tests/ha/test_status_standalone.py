@@ -67,6 +67,14 @@ def test_a_standalone_node_is_healthy_and_primary_but_not_a_replica(client):
     assert client.post("/health").status_code == 405
 
 
+def test_liveness_answers_without_reading_a_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json()["ok"] is True and response.json()["role"] == "standalone"
+    assert client.post("/health/live").status_code == 405
+
+
 def test_status_json_and_metrics_are_open_only_to_the_status_networks(client, settings):
     _store(_observe(ALIVE), now=timezone.now())
     body = client.get("/ha/status").json()
