@@ -45,7 +45,11 @@ def machine(bao_version: str) -> dict:
             "web_workers": os.environ.get("STRONGROOM_WEB_WORKERS", "4")}
 
 
-def run(quick: bool) -> dict:
+GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack")
+
+
+def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
+    """Every workload of the groups in `only` (all by default)."""
     from bench import workloads
     from bench.cluster import BENCH_DIR, build_pair
     from bench.crash import crash_scenarios
@@ -61,39 +65,47 @@ def run(quick: bool) -> dict:
     try:
         _say("building the HA pair")
         pair = build_pair(accounts=size["accounts"])
-        _say("the floor: the cheapest JSON answer on the primary")
-        figures["floor"] = workloads.floor(pair, pair.primary, seconds=seconds, runs=runs)
-        _say("API retrieval on the primary")
-        figures["api_read_primary"] = workloads.api_read(pair, pair.primary, seconds=seconds,
-                                                         runs=runs)
-        _say("API retrieval on the secondary")
-        figures["api_read_secondary"] = workloads.api_read(pair, pair.secondary,
-                                                           seconds=seconds, runs=runs)
-        _say("web reveal on the primary")
-        figures["web_reveal_primary"] = workloads.web_reveal(pair, pair.primary,
+        if "load" in only:
+            _say("the floor: the cheapest JSON answer on the primary")
+            figures["floor"] = workloads.floor(pair, pair.primary, seconds=seconds, runs=runs)
+            _say("API retrieval on the primary")
+            figures["api_read_primary"] = workloads.api_read(pair, pair.primary,
                                                              seconds=seconds, runs=runs)
-        _say("API password change on the primary")
-        figures["api_write_primary"] = workloads.api_write(pair, seconds=seconds, runs=runs)
-        _say("OpenBao KV v2 read and write")
-        bao.start()
-        names = bao.seed(size["accounts"])
-        figures["openbao"] = workloads.openbao_read_write(bao, names, seconds=seconds, runs=runs)
-        figures["openbao"]["version"] = bao.version()
-        bao.stop()
-        figures["ratio_read"] = (figures["api_read_primary"]["rps"]["median"]
-                                 / figures["openbao"]["read"]["rps"]["median"])
-        figures["ratio_write"] = (figures["api_write_primary"]["rps"]["median"]
-                                  / figures["openbao"]["write"]["rps"]["median"])
-        _say("replication lag at 200 changes/s")
-        figures["replication_lag"] = workloads.replication_lag(pair, rate=200,
-                                                               seconds=size["lag_seconds"])
-        _say("audit flow-back")
-        figures["audit_flowback"] = workloads.audit_flowback(pair, size["flowback_rows"])
-        _say("primary kill -9 during secondary reads")
-        figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
-        _say("HA status detection: link freeze and primary kill")
-        figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
-        if not quick:  # make test runs its own short crash test (test_crash_writes)
+            _say("API retrieval on the secondary")
+            figures["api_read_secondary"] = workloads.api_read(pair, pair.secondary,
+                                                               seconds=seconds, runs=runs)
+            _say("web reveal on the primary")
+            figures["web_reveal_primary"] = workloads.web_reveal(pair, pair.primary,
+                                                                 seconds=seconds, runs=runs)
+            _say("API password change on the primary")
+            figures["api_write_primary"] = workloads.api_write(pair, seconds=seconds,
+                                                               runs=runs)
+            _say("OpenBao KV v2 read and write")
+            bao.start()
+            names = bao.seed(size["accounts"])
+            figures["openbao"] = workloads.openbao_read_write(bao, names, seconds=seconds,
+                                                              runs=runs)
+            figures["openbao"]["version"] = bao.version()
+            bao.stop()
+            figures["ratio_read"] = (figures["api_read_primary"]["rps"]["median"]
+                                     / figures["openbao"]["read"]["rps"]["median"])
+            figures["ratio_write"] = (figures["api_write_primary"]["rps"]["median"]
+                                      / figures["openbao"]["write"]["rps"]["median"])
+        if "lag" in only:
+            _say("replication lag at 200 changes/s")
+            figures["replication_lag"] = workloads.replication_lag(
+                pair, rate=200, seconds=size["lag_seconds"])
+        if "flowback" in only:
+            _say("audit flow-back")
+            figures["audit_flowback"] = workloads.audit_flowback(pair, size["flowback_rows"])
+        if "kill" in only:
+            _say("primary kill -9 during secondary reads")
+            figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
+        if "detection" in only:
+            _say("HA status detection: link freeze and primary kill")
+            figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
+        # make test runs its own short crash test (test_crash_writes): full bench only
+        if "crash" in only and not quick:
             _say("primary kill -9 during password changes (asynchronous replication)")
             figures["crash_writes"] = {"off": crash_scenarios(pair,
                                                               changes=size["crash_changes"])}
@@ -101,7 +113,7 @@ def run(quick: bool) -> dict:
         bao.stop()
         if pair is not None:
             pair.close()
-    if not quick:
+    if "crash" in only and not quick:
         _say("primary kill -9 during password changes (zero-data-loss mode)")
         pair = build_pair(accounts=size["accounts"], base=BENCH_DIR / "zero-data-loss",
                           tag="zdl", server_id=41, zero_data_loss=True)
@@ -110,11 +122,13 @@ def run(quick: bool) -> dict:
                                                             changes=size["crash_changes"])
         finally:
             pair.close()
-    figures["ha_pack"] = []
-    for accounts in size["pack_sizes"]:
-        _say(f"HA pack with {accounts} accounts")
-        figures["ha_pack"].append(workloads.ha_pack(accounts))
-    return {"quick": quick, "machine": machine(figures["openbao"]["version"]),
+    if "pack" in only:
+        figures["ha_pack"] = []
+        for accounts in size["pack_sizes"]:
+            _say(f"HA pack with {accounts} accounts")
+            figures["ha_pack"].append(workloads.ha_pack(accounts))
+    return {"quick": quick, "only": sorted(only),
+            "machine": machine(figures.get("openbao", {}).get("version", "not run")),
             "took_s": time.monotonic() - started, "figures": figures}
 
 
@@ -123,43 +137,32 @@ def _say(message: str) -> None:
 
 
 def table(result: dict) -> str:
+    """The figures that were measured, one line each (a group not run has no line)."""
     f = result["figures"]
     lines = [f"Strongroom benchmark{' (quick)' if result['quick'] else ''} — "
              f"{result['machine']['cores']} cores, {result['machine']['mariadb']}",
              f"{'workload':44} {'req/s median (min–max)':>26} {'p50':>7} {'p95':>7} "
              f"{'p99':>7} {'errors':>6} {'% floor':>7}"]
-    floor_rps = f["floor"]["rps"]["median"]
-
-    def load_row(name: str, figure: dict) -> str:
-        rps = figure["rps"]
-        return (f"{name:44} {rps['median']:>9.0f} ({rps['min']:.0f}–{rps['max']:.0f})"
-                f"{'':>4} {figure['p50_ms']['median']:>6.1f}ms {figure['p95_ms']['median']:>5.1f}ms"
-                f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}"
-                f" {100 * rps['median'] / floor_rps:>6.0f}%")
-
-    lines += [load_row("Floor: /health/live (no database)", f["floor"]),
-              load_row("API retrieval, audited (primary)", f["api_read_primary"]),
-              load_row("API retrieval, audited (secondary)", f["api_read_secondary"]),
-              load_row("Web reveal, audited (primary)", f["web_reveal_primary"]),
-              load_row("OpenBao KV v2 read, file audit", f["openbao"]["read"]),
-              f"{'  ratio ours/OpenBao (read)':44} {f['ratio_read']:>9.2f}",
-              load_row("API password change (primary)", f["api_write_primary"]),
-              load_row("OpenBao KV v2 write, file audit", f["openbao"]["write"]),
-              f"{'  ratio ours/OpenBao (write)':44} {f['ratio_write']:>9.2f}"]
-    lag = f["replication_lag"]
-    lines.append(f"{'Replication lag @200 changes/s':44} p50 {lag['p50_ms']:.1f} ms, "
-                 f"p99 {lag['p99_ms']:.1f} ms (achieved {lag['achieved_rate']:.0f}/s, "
-                 f"{lag['samples']} samples)")
-    kill = f["primary_kill"]
-    gap = kill["longest_read_gap_ms"]
-    lines.append(f"{'Primary kill -9: longest read gap (secondary)':44} "
-                 f"{gap:.0f} ms; primary writes again {kill['primary_writes_again_after_restart_s']:.1f} s "
-                 f"after restart; {kill['reads_failed']} failed reads")
-    for pack in f["ha_pack"]:
+    if "floor" in f:
+        lines += _load_lines(f)
+    if "replication_lag" in f:
+        lag = f["replication_lag"]
+        lines.append(f"{'Replication lag @200 changes/s':44} p50 {lag['p50_ms']:.1f} ms, "
+                     f"p99 {lag['p99_ms']:.1f} ms (achieved {lag['achieved_rate']:.0f}/s, "
+                     f"{lag['samples']} samples)")
+    if "primary_kill" in f:
+        kill = f["primary_kill"]
+        gap = kill["longest_read_gap_ms"]
+        lines.append(f"{'Primary kill -9: longest read gap (secondary)':44} "
+                     f"{gap:.0f} ms; primary writes again "
+                     f"{kill['primary_writes_again_after_restart_s']:.1f} s "
+                     f"after restart; {kill['reads_failed']} failed reads")
+    for pack in f.get("ha_pack", ()):
         lines.append(f"{'HA pack, ' + format(pack['accounts'], ',') + ' accounts':44} "
                      f"build {pack['build_s']:.1f} s, install {pack['install_s']:.1f} s, "
                      f"{pack['pack_mb']:.1f} MB")
-    lines += table_lines(f["ha_detection"])
+    if "ha_detection" in f:
+        lines += table_lines(f["ha_detection"])
     for mode, title in (("off", "async"), ("on", "zero-data-loss")) \
             if "crash_writes" in f else ():
         for scenario, when in (("kill", "kill -9"), ("link_down_kill", "link down, kill -9")):
@@ -167,19 +170,48 @@ def table(result: dict) -> str:
             lines.append(f"{'Writes, ' + when + ' (' + title + ')':44} "
                          f"{crash['write_rate'] or 0:>9.0f} changes/s; {crash['lost']} of "
                          f"{crash['acknowledged']} acknowledged changes lost")
-    flow = f["audit_flowback"]
-    lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
-                 f"{flow['seconds']:.1f} s until all on the primary ({flow['arrived']} arrived)")
+    if "audit_flowback" in f:
+        flow = f["audit_flowback"]
+        lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "
+                     f"{flow['seconds']:.1f} s until all on the primary "
+                     f"({flow['arrived']} arrived)")
     return "\n".join(lines)
+
+
+def _load_lines(f: dict) -> list[str]:
+    floor_rps = f["floor"]["rps"]["median"]
+
+    def load_row(name: str, figure: dict) -> str:
+        rps = figure["rps"]
+        return (f"{name:44} {rps['median']:>9.0f} ({rps['min']:.0f}–{rps['max']:.0f})"
+                f"{'':>4} {figure['p50_ms']['median']:>6.1f}ms "
+                f"{figure['p95_ms']['median']:>5.1f}ms"
+                f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}"
+                f" {100 * rps['median'] / floor_rps:>6.0f}%")
+
+    return [load_row("Floor: /health/live (no database)", f["floor"]),
+            load_row("API retrieval, audited (primary)", f["api_read_primary"]),
+            load_row("API retrieval, audited (secondary)", f["api_read_secondary"]),
+            load_row("Web reveal, audited (primary)", f["web_reveal_primary"]),
+            load_row("OpenBao KV v2 read, file audit", f["openbao"]["read"]),
+            f"{'  ratio ours/OpenBao (read)':44} {f['ratio_read']:>9.2f}",
+            load_row("API password change (primary)", f["api_write_primary"]),
+            load_row("OpenBao KV v2 write, file audit", f["openbao"]["write"]),
+            f"{'  ratio ours/OpenBao (write)':44} {f['ratio_write']:>9.2f}"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="a small version, under 2 minutes")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--only", default=",".join(GROUPS),
+                        help=f"comma-separated groups to run, of: {', '.join(GROUPS)}")
     args = parser.parse_args()
+    only = frozenset(group.strip() for group in args.only.split(",") if group.strip())
+    if not only or not only <= set(GROUPS):
+        parser.error(f"--only takes groups from: {', '.join(GROUPS)}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strongroom.settings")
-    result = run(args.quick)
+    result = run(args.quick, only)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str))
     print(table(result))
