@@ -132,8 +132,12 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
             "took_s": time.monotonic() - started, "figures": figures}
 
 
+_STARTED = time.monotonic()
+
+
 def _say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.monotonic() - _STARTED:5.0f} s] {message}", file=sys.stderr,
+          flush=True)
 
 
 def table(result: dict) -> str:
