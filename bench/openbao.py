@@ -107,7 +107,8 @@ class OpenBao:
                                                   "Content-Type": "application/json"})
         for attempt in range(50):
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:
+                # init generates keys and writes Raft: slow on a loaded machine
+                with urllib.request.urlopen(request, timeout=60) as response:
                     text = response.read()
                     return json.loads(text) if text else {}
             except urllib.error.HTTPError as error:
