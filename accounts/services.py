@@ -163,9 +163,10 @@ def api_token_revoke(*, user, token: ApiToken, request: HttpRequest | None = Non
 
 def api_token_user(raw_token: str):
     """The active user a live (not expired, not revoked) raw token belongs to, or None."""
-    token = (ApiToken.objects.select_related("user")
-             .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True,
-                     expires_at__gt=timezone.now()).first())
+    live = (ApiToken.objects.select_related("user").order_by()
+            .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True,
+                    expires_at__gt=timezone.now()))
+    token = next(iter(live), None)  # token_hash is unique: no ORDER BY, no LIMIT to compile
     if token is None or not token.user.is_active:
         return None
     _note_token_use(token)
