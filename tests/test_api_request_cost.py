@@ -90,3 +90,24 @@ def test_a_refused_retrieval_costs_two_queries_and_no_audit_row(client, mallory,
     assert response.status_code == 404
     assert len(queries) == 2, queries
     assert not AuditEvent.objects.filter(action="password_reveal").exists()
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_hand_written_queries_give_the_same_objects_as_the_orm(alice, root_account):
+    from accounts.models import ApiToken
+    from accounts.services import api_token_user
+
+    raw = api_token_create(user=alice, name="script")[1]
+    user = api_token_user(raw)
+    assert _fields(user) == _fields(type(user).objects.get(pk=alice.pk))
+    assert isinstance(user.is_active, bool) and user.date_joined.tzinfo is not None
+    token = ApiToken.objects.get(user=alice)
+    assert token.last_used_at is not None  # noted by the first use, as before
+    found = selectors.account_for_user(user=alice, pk=str(root_account.pk))
+    expected = Account.objects.select_related("resource").get(pk=root_account.pk)
+    assert _fields(found) == _fields(expected)
+    assert _fields(found.resource) == _fields(expected.resource)
+    assert services.account_password(found) == "s3cr3t-Root-pw!"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 
 from accounts.models import Team
+from strongroom import rows
 from vault.models import Account, AccountShare, Permission, Resource, ResourceShare
 
 
@@ -68,21 +69,37 @@ def account_for_user(*, user, pk) -> Account | None:
     when it does not exist or the user may not see it. The same answer as
     account_permission (owner, then resource and account shares to the user or a
     team), remembered on the instance so the services do not ask again."""
-    found = (Account.objects.select_related("resource").filter(pk=pk).order_by().annotate(
-        _resource_grant=RawSQL(_grant_sql(ResourceShare), (user.pk, user.pk)),
-        _account_grant=RawSQL(_grant_sql(AccountShare), (user.pk, user.pk))))
-    account = next(iter(found), None)  # by primary key: at most one row
-    if account is None:
+    using = router.db_for_read(Account)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_account_for_user_sql(),
+                       [user.pk, user.pk, user.pk, user.pk, rows.param(Account, "id", pk)])
+        row = cursor.fetchone()  # by primary key: at most one row
+    if row is None:
         return None
+    resource_grant, account_grant = row[0] or 0, row[1] or 0
+    account = rows.instance(Account, using, row, start=2)
+    account.resource = rows.instance(Resource, using, row, start=2 + rows.width(Account))
     if account.resource.owner_id == user.pk:
         permission = Permission.MODIFY
     else:
-        permission = _GRANT_PERMISSION.get(max(account._resource_grant or 0,
-                                               account._account_grant or 0))
+        permission = _GRANT_PERMISSION.get(max(resource_grant, account_grant))
         if permission is None:
             return None
     account.__dict__.setdefault("_permission_by_user", {})[user.pk] = permission
     return account
+
+
+@functools.cache
+def _account_for_user_sql() -> str:
+    """Account.objects.select_related("resource").filter(pk=…) with the user's strongest
+    grant from resource shares and from account shares, written once (strongroom.rows)."""
+    account = Account._meta
+    resource_id = f"{account.db_table}.{account.get_field('resource').column}"
+    return (f"SELECT ({_grant_sql(ResourceShare)}), ({_grant_sql(AccountShare)}), "
+            f"{rows.columns(Account, account.db_table)}, {rows.columns(Resource, 'r')} "
+            f"FROM {rows.table(Account)} JOIN {rows.table(Resource)} r "
+            f"ON r.{Resource._meta.pk.column} = {resource_id} "
+            f"WHERE {account.db_table}.{account.pk.column} = %s")
 
 
 # The strongest grant of a share table as a number (modify 2, view 1, none NULL).
