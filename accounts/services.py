@@ -174,7 +174,7 @@ def api_token_user(raw_token: str):
         return None
     token = rows.instance(ApiToken, using, row)
     token.user = rows.instance(User, using, row, start=rows.width(ApiToken))
-    if token is None or not token.user.is_active:
+    if not token.user.is_active:
         return None
     _note_token_use(token)
     return token.user
