@@ -17,9 +17,12 @@ class RequireVerifiedOTPMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (request.user.is_authenticated and request.session.get(SESSION_OTP_REQUIRED)
+        # The path first: an API request (a bearer token, no session) then never loads
+        # a session user it does not use.
+        if (not request.path.startswith(OPEN_PATH_PREFIXES)
+                and request.user.is_authenticated
+                and request.session.get(SESSION_OTP_REQUIRED)
                 and not request.user.is_verified()
-                and not request.path.startswith(OPEN_PATH_PREFIXES)
                 and _still_has_two_factor(request)):
             return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': request.path})}")
         return self.get_response(request)

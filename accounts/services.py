@@ -1,6 +1,7 @@
 """Users, roles, teams, API tokens and two-factor devices."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import ROLES, role_of
 from audit.services import Action, audit_record
 from ha.router import ReadOnlyNode, is_read_only_node
+from strongroom import rows
 
 User = get_user_model()
 TOKEN_PREFIX = "sr_"
@@ -163,13 +165,29 @@ def api_token_revoke(*, user, token: ApiToken, request: HttpRequest | None = Non
 
 def api_token_user(raw_token: str):
     """The active user a live (not expired, not revoked) raw token belongs to, or None."""
-    token = (ApiToken.objects.select_related("user")
-             .filter(token_hash=token_hash(raw_token), revoked_at__isnull=True,
-                     expires_at__gt=timezone.now()).first())
-    if token is None or not token.user.is_active:
+    using = router.db_for_read(ApiToken)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_live_token_sql(), [token_hash(raw_token),
+                                           rows.param(ApiToken, "expires_at", timezone.now())])
+        row = cursor.fetchone()  # token_hash is unique
+    if row is None:
+        return None
+    token = rows.instance(ApiToken, using, row)
+    token.user = rows.instance(User, using, row, start=rows.width(ApiToken))
+    if not token.user.is_active:
         return None
     _note_token_use(token)
     return token.user
+
+
+@functools.cache
+def _live_token_sql() -> str:
+    """ApiToken.objects.select_related("user").filter(token_hash=…, revoked_at=None,
+    expires_at__gt=now), written once (strongroom.rows)."""
+    return (f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')} "
+            f"FROM {rows.table(ApiToken)} t JOIN {rows.table(User)} u "
+            f"ON u.{User._meta.pk.column} = t.{ApiToken._meta.get_field('user').column} "
+            f"WHERE t.token_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s")
 
 
 def _note_token_use(token: ApiToken) -> None:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -16,6 +16,9 @@ from ha.versions import forget, node_skew
 DATABASE_READ_ONLY_ERRORS = {1142, 1290}
 # Unknown column (1054), missing table (1146): what a schema of another release gives.
 SCHEMA_MISMATCH_ERRORS = {1054, 1146}
+# The database cannot be reached: connection refused (2002, 2003), gone away (2006),
+# lost during the query (2013).
+DATABASE_UNREACHABLE_ERRORS = {2002, 2003, 2006, 2013}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Machine endpoints keep answering on a skewed node: monitoring must see it.
 VERSION_SKEW_EXEMPT = ("/static/", "/health", "/metrics", "/ha/status")
@@ -51,6 +54,29 @@ class ReadOnlyNodeMiddleware:
             # The page's context reads the database, which a role change may be
             # narrowing this very moment: the answer is still "read-only", never a 500.
             return HttpResponse(str(exception), status=503, content_type="text/plain")
+
+
+class DatabaseUnavailableMiddleware:
+    """The node's database is down or restarting: a clear 503 to retry shortly, not a
+    500. (A read on a connection the server dropped earlier reconnects by itself:
+    strongroom.mysql.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not (isinstance(exception, OperationalError) and exception.args
+                and exception.args[0] in DATABASE_UNREACHABLE_ERRORS):
+            return None
+        message = "This node's database cannot be reached just now; retry in a moment."
+        if _is_api(request):
+            response = json_error(503, message)
+        else:
+            response = HttpResponse(message, status=503, content_type="text/plain")
+        return _retry_soon(response)
 
 
 class VersionSkewMiddleware:

@@ -2,7 +2,6 @@ import json
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404
 
 from accounts.api_auth import api_view, json_error
 from vault import limits, selectors, services
@@ -53,8 +52,8 @@ def _account_json(account: Account) -> dict:
 
 
 def _get_account_for_user(request, pk) -> Account:
-    account = get_object_or_404(Account.objects.select_related("resource"), pk=pk)
-    if selectors.account_permission(user=request.user, account=account) is None:
+    account = selectors.account_for_user(user=request.user, pk=pk)
+    if account is None:
         raise Http404("No such account.")
     return account
 

@@ -22,8 +22,9 @@ def _open(blob: bytes, *, key_id: str, record: str, field: str) -> str:
     return sealing.open_value(blob, key_id=key_id, record=record, field=field)
 
 
-def _seal_account(account: Account, *, password: str, notes: str) -> None:
-    key = sealing.current_data_key()
+def _seal_account(account: Account, *, password: str, notes: str,
+                  key: keyring.DataKey | None = None) -> None:
+    key = key or sealing.current_data_key()
     record = f"account:{account.pk}"
     account.key_id = key.key_id
     account.password_ct = _seal(password, record=record, field="password", key=key)
@@ -188,13 +189,20 @@ def account_update(*, user, account: Account, login_name: str, notes: str,
     return account
 
 
+_ACCOUNT_FIELDS_BUT_RESOURCE = [f.attname for f in Account._meta.concrete_fields
+                                if f.name != "resource"]
+
+
 @transaction.atomic
 def password_change(*, user, account: Account, new_password: str,
                     request: HttpRequest | None = None) -> Account:
     """Set a new password; the old one moves to the history, re-sealed for its new row."""
     _require_account(user, account, Permission.MODIFY)
     _clean_password(account.resource, new_password)
-    account.refresh_from_db(from_queryset=Account.objects.select_for_update())
+    # Locked and re-read, all but the resource: an account never moves, and keeping the
+    # loaded resource spares a query for the audit row's description.
+    account.refresh_from_db(from_queryset=Account.objects.select_for_update(),
+                            fields=_ACCOUNT_FIELDS_BUT_RESOURCE)
     now = timezone.now()
     version = PasswordVersion(account=account, set_at=account.password_changed_at,
                               replaced_at=now, replaced_by=user)
@@ -203,9 +211,9 @@ def password_change(*, user, account: Account, new_password: str,
     version.password_ct = _seal(account_password(account), record=f"passwordversion:{version.pk}",
                                 field="password", key=key)
     version.save(force_insert=True)
-    _seal_account(account, password=new_password, notes=account_notes(account))
+    _seal_account(account, password=new_password, notes=account_notes(account), key=key)
     account.password_changed_at = now
-    account.save()
+    account.save(update_fields=["key_id", "password_ct", "notes_ct", "password_changed_at"])
     audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, target=account)
     return account
 

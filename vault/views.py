@@ -23,11 +23,10 @@ def _get_resource_for_user(request, pk: int) -> tuple[Resource, str]:
 
 
 def _get_account_for_user(request, pk) -> tuple[Account, str]:
-    account = get_object_or_404(Account.objects.select_related("resource"), pk=pk)
-    permission = selectors.account_permission(user=request.user, account=account)
-    if permission is None:
+    account = selectors.account_for_user(user=request.user, pk=pk)
+    if account is None:
         raise Http404("No such account")
-    return account, permission
+    return account, selectors.account_permission(user=request.user, account=account)
 
 
 @login_required
