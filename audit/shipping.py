@@ -16,9 +16,10 @@ from ha.dbconnect import primary_audit_connection
 
 SHIP_LOCK = "strongroom_audit_shipping"
 COLUMNS = (*HASHED_FIELDS, "row_hash")
-INSERT = (f"INSERT IGNORE INTO `{AuditEvent._meta.db_table}` "
-          f"({', '.join(COLUMNS)}, recorded_at) "
-          f"VALUES ({', '.join(['%s'] * len(COLUMNS))}, UTC_TIMESTAMP(6))")
+INSERT_HEAD = (f"INSERT IGNORE INTO `{AuditEvent._meta.db_table}` "
+               f"({', '.join(COLUMNS)}, recorded_at) VALUES ")
+# recorded_at is the trail's own clock: when the row reached it.
+ROW_VALUES = f"({', '.join(['%s'] * len(COLUMNS))}, UTC_TIMESTAMP(6))"
 
 
 def _row(values: dict) -> tuple:
@@ -33,7 +34,13 @@ def _row(values: dict) -> tuple:
 def trail_insert(cursor, batch: list[dict]) -> int:
     """Outbox rows into a trail, each at most once (INSERT IGNORE on the UUID);
     returns how many were new there."""
-    cursor.executemany(INSERT, [_row(values) for values in batch])
+    if not batch:
+        return 0
+    # One multi-row statement, ids assigned in the batch's order. (executemany would
+    # send one statement per row here: mysqlclient batches only VALUES made of bare
+    # placeholders, and UTC_TIMESTAMP(6) is not one; each row was a round trip.)
+    cursor.execute(INSERT_HEAD + ", ".join([ROW_VALUES] * len(batch)),
+                   [value for values in batch for value in _row(values)])
     return max(cursor.rowcount, 0)
 
 

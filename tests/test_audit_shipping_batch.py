@@ -1,0 +1,53 @@
+"""Issue 12: audit flow-back ships a batch of outbox rows as one statement (not a round
+trip per row over the link), still in order and exactly once."""
+import pytest
+from django.db import connections, router
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from audit.integrity import event_hash, verify_trail
+from audit.models import AuditEvent, AuditOutbox
+from audit.shipping import COLUMNS, trail_insert
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def _outbox_batch(count: int) -> list[dict]:
+    rows = []
+    for i in range(count):
+        row = AuditOutbox(occurred_at=timezone.now(), node="secondary.strongroom.test",
+                          actor="alice", action="password_reveal", object_type="account",
+                          object_id=str(i), object_repr=f"svc{i}", reason=f"r{i}",
+                          detail={"n": i})
+        row.row_hash = event_hash(row.__dict__)
+        rows.append(row)
+    AuditOutbox.objects.bulk_create(rows)
+    return list(AuditOutbox.objects.order_by("id").values("id", *COLUMNS))
+
+
+def _inserts_so_far(cursor) -> int:
+    """The server's own count of INSERT statements on this connection."""
+    cursor.execute("SHOW SESSION STATUS LIKE 'Com_insert'")
+    return int(cursor.fetchone()[1])
+
+
+def test_a_batch_reaches_the_trail_in_one_statement_in_order_and_only_once():
+    batch = _outbox_batch(25)
+    trail = connections[router.db_for_write(AuditEvent)]
+    with trail.cursor() as cursor:
+        before = _inserts_so_far(cursor)
+        assert trail_insert(cursor, batch) == 25
+        assert _inserts_so_far(cursor) - before == 1
+    shipped = list(AuditEvent.objects.order_by("id").values_list("uuid", "reason"))
+    assert shipped == [(row["uuid"], row["reason"]) for row in batch]
+    with trail.cursor() as cursor:
+        assert trail_insert(cursor, batch) == 0  # shipped again after a lost ack
+    assert AuditEvent.objects.count() == 25
+    assert verify_trail().ok  # every row's content hash still matches
+
+
+def test_an_empty_batch_sends_nothing():
+    trail = connections[router.db_for_write(AuditEvent)]
+    with CaptureQueriesContext(trail) as queries, trail.cursor() as cursor:
+        assert trail_insert(cursor, []) == 0
+    assert len(queries) == 0
