@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from audit.integrity import event_hash, verify_trail
 from audit.models import AuditEvent, AuditOutbox
-from audit.shipping import COLUMNS, trail_insert
+from audit.shipping import COLUMNS, _pending_rows, trail_insert, trail_insert_rows
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -17,8 +17,9 @@ def _outbox_batch(count: int) -> list[dict]:
     for i in range(count):
         row = AuditOutbox(occurred_at=timezone.now(), node="secondary.strongroom.test",
                           actor="alice", action="password_reveal", object_type="account",
-                          object_id=str(i), object_repr=f"svc{i}", reason=f"r{i}",
-                          detail={"n": i})
+                          object_id=str(i), object_repr=f"svc{i} «rack» 'x' \\ %s",
+                          reason=f"r{i}", detail={"n": i, "why": "it's \"odd\""},
+                          source_ip="192.0.2.7" if i % 2 else None)
         row.row_hash = event_hash(row.__dict__)
         rows.append(row)
     AuditOutbox.objects.bulk_create(rows)
@@ -51,3 +52,15 @@ def test_an_empty_batch_sends_nothing():
     with CaptureQueriesContext(trail) as queries, trail.cursor() as cursor:
         assert trail_insert(cursor, []) == 0
     assert len(queries) == 0
+
+
+def test_pending_rows_reach_the_trail_unconverted_and_identical():
+    batch = _outbox_batch(12)
+    pending = _pending_rows(10)
+    assert [row[0] for row in pending] == [row["id"] for row in batch[:10]]  # oldest first
+    trail = connections[router.db_for_write(AuditEvent)]
+    with trail.cursor() as cursor:
+        assert trail_insert_rows(cursor, [row[1:] for row in pending]) == 10
+    shipped = list(AuditEvent.objects.order_by("id").values(*COLUMNS))
+    assert shipped == [{name: row[name] for name in COLUMNS} for row in batch[:10]]
+    assert verify_trail().ok  # content hashes match: the values arrived exactly
