@@ -36,7 +36,8 @@ def _filtered(request):
 
 def _cursor(request, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None  # a mangled link shows the newest page
+    # A mangled link shows the newest page ("²".isdigit() is true, int() refuses it).
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 @permission_required("audit.view_auditevent", raise_exception=True)
