@@ -65,6 +65,16 @@ def _pending_rows(limit: int) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _mark_delivered(ids: list[int]) -> None:
+    """The ids are the database's own integers, so they go into the statement as text:
+    the ORM's per-parameter preparation and escaping cost as much as the shipping."""
+    connection = connections[router.db_for_write(AuditOutbox)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {connection.ops.quote_name(AuditOutbox._meta.db_table)} "
+                       f"SET delivered_at = UTC_TIMESTAMP(6) "
+                       f"WHERE id IN ({', '.join(str(int(i)) for i in ids)})")
+
+
 def pending_count() -> int:
     return AuditOutbox.objects.filter(delivered_at__isnull=True).count()
 
@@ -97,8 +107,7 @@ def _ship_all(batch_size: int) -> int:
             with primary.cursor() as cursor:
                 trail_insert_rows(cursor, [row[1:] for row in batch])
             primary.commit()
-            AuditOutbox.objects.filter(id__in=[row[0] for row in batch]).update(
-                delivered_at=timezone.now())
+            _mark_delivered([row[0] for row in batch])
             shipped += len(batch)
     finally:
         if primary is not None:

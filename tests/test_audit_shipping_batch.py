@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from audit.integrity import event_hash, verify_trail
 from audit.models import AuditEvent, AuditOutbox
-from audit.shipping import COLUMNS, _pending_rows, trail_insert, trail_insert_rows
+from audit.shipping import (COLUMNS, _mark_delivered, _pending_rows, trail_insert,
+                            trail_insert_rows)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -64,3 +65,13 @@ def test_pending_rows_reach_the_trail_unconverted_and_identical():
     shipped = list(AuditEvent.objects.order_by("id").values(*COLUMNS))
     assert shipped == [{name: row[name] for name in COLUMNS} for row in batch[:10]]
     assert verify_trail().ok  # content hashes match: the values arrived exactly
+
+
+def test_marking_delivered_touches_exactly_the_shipped_rows_with_the_current_time():
+    batch = _outbox_batch(5)
+    shipped = [batch[0]["id"], batch[2]["id"]]
+    _mark_delivered(shipped)
+    delivered = dict(AuditOutbox.objects.values_list("id", "delivered_at"))
+    assert {i for i, when in delivered.items() if when is not None} == set(shipped)
+    assert all(abs((delivered[i] - timezone.now()).total_seconds()) < 60 for i in shipped)
+    assert _pending_rows(10)[0][0] == batch[1]["id"]
