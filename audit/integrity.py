@@ -83,7 +83,7 @@ class _SealWalk:
         self.key: bytes | None = None
 
     def run(self) -> str:
-        for seal in self.seals.objects.order_by("id").iterator():
+        for seal in self._seals_in_order():
             if seal.previous_hash != self.previous:
                 return (f"seal {seal.id} does not follow the seal before it "
                         f"(a seal was deleted or edited)")
@@ -99,6 +99,14 @@ class _SealWalk:
         self.report.unsealed_events = (self.events.objects.filter(id__gt=self.high).count()
                                        + self.events.objects.filter(id__in=self.pending).count())
         return ""
+
+    def _seals_in_order(self, chunk_size: int = 500):
+        """Keyset chunks: .iterator() would still buffer every seal client-side."""
+        last_id = 0
+        while chunk := list(self.seals.objects.filter(id__gt=last_id).order_by("id")
+                            [:chunk_size]):
+            yield from chunk
+            last_id = chunk[-1].id
 
     def _check(self, seal) -> str:
         if self.key is None:

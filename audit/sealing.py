@@ -59,6 +59,21 @@ def audit_seal(*, horizon_seconds: float = 5, max_events: int = 10000, events=Au
     return seal
 
 
+def audit_seal_all(*, horizon_seconds: float = 5, max_events: int = 10000, events=AuditEvent,
+                   seals=AuditSeal) -> int:
+    """Seal until caught up; returns how many events were sealed. A seal that is not
+    full means caught up: stopping there (rather than when nothing is left) keeps a
+    steady stream of new rows from turning one run into an endless series of tiny seals,
+    each a few commits of overhead; those rows wait for the next run."""
+    sealed = 0
+    while (seal := audit_seal(horizon_seconds=horizon_seconds, max_events=max_events,
+                              events=events, seals=seals)) is not None:
+        sealed += seal.event_count
+        if seal.event_count < max_events:
+            break
+    return sealed
+
+
 def _ids_written(events, *, after: int, up_to: int, carried: list[int]) -> set[int]:
     """Ids of rows that exist, committed or not, in (after, up_to] and among `carried`:
     a dirty read on a connection of its own (our own may be inside a transaction).

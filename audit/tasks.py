@@ -4,7 +4,8 @@ import MySQLdb
 from celery import shared_task
 
 from audit.models import AuditSeal
-from audit.services import audit_seal, audit_witness, this_node_trail
+from audit.sealing import audit_seal_all
+from audit.services import audit_witness, this_node_trail
 from audit.shipping import audit_outbox_ship
 from ha.router import is_read_only_node
 
@@ -14,8 +15,7 @@ log = logging.getLogger(__name__)
 @shared_task
 def seal_audit_trail() -> None:
     events, seals = this_node_trail()
-    while audit_seal(events=events, seals=seals) is not None:
-        pass  # a seal holds at most max_events rows: loop until caught up
+    audit_seal_all(events=events, seals=seals)
     audit_witness(seals=AuditSeal)  # on a secondary: the primary's seals, as they replicate
 
 

@@ -1,12 +1,11 @@
 import csv
 
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
 from audit.forms import AuditFilterForm
-from audit.selectors import events_filtered, outbox_pending
+from audit.selectors import events_filtered, events_in_chunks, events_page, outbox_pending
 from ha.router import is_read_only_node
 
 CSV_COLUMNS = ["id", "occurred_at", "node", "actor", "action", "object_type", "object_id",
@@ -35,12 +34,20 @@ def _filtered(request):
     return form, events_filtered(**filters)
 
 
+def _cursor(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    # A mangled link shows the newest page ("²".isdigit() is true, int() refuses it).
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 @permission_required("audit.view_auditevent", raise_exception=True)
 def event_list(request):
     form, events = _filtered(request)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = events_page(events=events, before=_cursor(request, "before"),
+                       after=_cursor(request, "after"))
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("before", "after", "page"):
+        query.pop(name, None)
     pending = list(outbox_pending()) if is_read_only_node() else []
     return render(request, "audit/event_list.html",
                   {"form": form, "page": page, "query": query.urlencode(), "pending": pending})
@@ -53,7 +60,7 @@ def event_csv(request):
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
-        for values in events.values_list(*CSV_COLUMNS).iterator(chunk_size=2000):
+        for values in events_in_chunks(events, *CSV_COLUMNS):
             yield writer.writerow([csv_cell(value) for value in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditSeal
-from audit.services import audit_seal, audit_witness, this_node_trail
+from audit.sealing import audit_seal_all
+from audit.services import audit_witness, this_node_trail
 from vault.startup import master_key_loaded
 from vault import keyring
 
@@ -20,9 +21,6 @@ class Command(BaseCommand):
         except keyring.MasterKeyError as exc:
             raise CommandError(str(exc)) from None
         events, seals = this_node_trail()
-        sealed = 0
-        while (seal := audit_seal(horizon_seconds=horizon, events=events,
-                                  seals=seals)) is not None:
-            sealed += seal.event_count
+        sealed = audit_seal_all(horizon_seconds=horizon, events=events, seals=seals)
         audit_witness(seals=AuditSeal)
         self.stdout.write(f"sealed {sealed} events")

@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.integrity import verify_trail
@@ -22,11 +24,13 @@ class Command(BaseCommand):
         if is_read_only_node():
             trails.append(("outbox", {"events": AuditOutbox, "seals": OutboxSeal}))
         for name, models in trails:
+            started = time.monotonic()
             report = verify_trail(**models)
+            took = time.monotonic() - started
             if not report.ok:
                 raise CommandError(f"{name} BROKEN: {report.problem}")
             audit_witness(seals=models["seals"])  # verified: this is now the seal to keep
             late = f", {report.late_events} sealed late" if report.late_events else ""
             self.stdout.write(f"{name} intact: {report.events_checked} events, "
                               f"{report.seals_checked} seals, {report.unsealed_events} events "
-                              f"not sealed yet{late}")
+                              f"not sealed yet{late} (checked in {took:.1f} s)")
