@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.audit_scale import table_lines as audit_scale_lines
 from bench.detection import table_lines
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -45,7 +46,7 @@ def machine(bao_version: str) -> dict:
             "web_workers": os.environ.get("STRONGROOM_WEB_WORKERS", "4")}
 
 
-GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack")
+GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack", "audit")
 
 
 def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
@@ -127,6 +128,12 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
         for accounts in size["pack_sizes"]:
             _say(f"HA pack with {accounts} accounts")
             figures["ha_pack"].append(workloads.ha_pack(accounts))
+    if "audit" in only:
+        from bench import audit_scale
+
+        _say("the audit trail at scale")
+        figures["audit_scale"] = audit_scale.audit_scale(audit_scale.QUICK if quick
+                                                         else audit_scale.FULL)
     return {"quick": quick, "only": sorted(only),
             "machine": machine(figures.get("openbao", {}).get("version", "not run")),
             "took_s": time.monotonic() - started, "figures": figures}
@@ -174,6 +181,8 @@ def table(result: dict) -> str:
             lines.append(f"{'Writes, ' + when + ' (' + title + ')':44} "
                          f"{crash['write_rate'] or 0:>9.0f} changes/s; {crash['lost']} of "
                          f"{crash['acknowledged']} acknowledged changes lost")
+    if "audit_scale" in f:
+        lines += audit_scale_lines(f["audit_scale"])
     if "audit_flowback" in f:
         flow = f["audit_flowback"]
         lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "

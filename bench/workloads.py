@@ -277,6 +277,5 @@ def audit_flowback(pair: BenchPair, rows: int) -> dict:
         if time.monotonic() - restored > 120:
             break
         time.sleep(0.05)
-    return {"rows": rows, "arrived": count, "seconds": time.monotonic() - restored,
-            "ship_interval_s": 2.0}
+    return {"rows": rows, "arrived": count, "seconds": time.monotonic() - restored}
 

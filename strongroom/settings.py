@@ -246,7 +246,7 @@ CELERY_BEAT_SCHEDULE = {
     "ha-heartbeat": {"task": "ha.tasks.write_heartbeat", "schedule": 1.0,
                      "options": {"expires": 2}},
     "audit-ship": {"task": "audit.tasks.ship_audit_outbox",
-                   "schedule": env_number("AUDIT_SHIP_SECONDS", 2.0, cast=float),
+                   "schedule": env_number("AUDIT_SHIP_SECONDS", 1.0, cast=float),
                    "options": {"expires": 10}},
     # HA statuses (ha/status.py): each run skips if the previous one still runs.
     "ha-check": {"task": "ha.tasks.check_status", "schedule": 1.0,

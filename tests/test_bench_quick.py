@@ -41,6 +41,10 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     for scenario in ("link_freeze", "primary_kill"):
         for phase in ("to_failed", "to_alive"):
             assert len(figures["ha_detection"][scenario][phase]["trials"]) == 2
+    audit = figures["audit_scale"]
+    assert audit["export"]["lines"] >= audit["rows"] + 1  # the header and every row
+    assert "intact" in audit["verify"]["output"]
+    assert audit["sustained_sealing"]["backlog_after_runs"]
     assert "crash_writes" not in figures  # full bench only; make test has test_crash_writes
     assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout
     assert "% floor" in result.stdout
