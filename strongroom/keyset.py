@@ -58,27 +58,51 @@ def _beyond(fields: tuple[str, ...], key: tuple, lookup: str) -> Q:
 
 
 def keyset_page(queryset: QuerySet, *, fields: tuple[str, ...], types: tuple[type, ...],
-                cursor: str = "", size: int = PAGE_SIZE) -> Page:
+                cursor: str = "", size: int = PAGE_SIZE, parts: tuple[QuerySet, ...] = ()
+                ) -> Page:
     """One page of `queryset` ordered by `fields` (unique together, e.g. name and id).
-    Raises BadCursor for a cursor this module did not make."""
+    Raises BadCursor for a cursor this module did not make.
+
+    `parts`: when given, the rows are the union of these querysets (of `queryset`'s
+    model; `queryset` then only adds select_related and the like). Each part is paged
+    on its own, through its own index, and the database orders the few candidates: an
+    OR of the parts in one query makes MariaDB scan and sort the whole table instead."""
+    fetch = _union_fetch(queryset, parts, size) if parts else _fetch(queryset, size)
     if not cursor:
-        return _forward(queryset, fields, size, first=True)
+        return _forward(fetch, fields, size, first=True)
     direction, key = decode_cursor(cursor, types=types)
     if direction == AFTER:
-        page = _forward(queryset.filter(_beyond(fields, key, "gt")), fields, size, first=False)
+        page = _forward(fetch, fields, size, first=False, beyond=_beyond(fields, key, "gt"))
         # Past the end (its rows deleted since): the first page, not an empty one.
-        return page if page.rows else _forward(queryset, fields, size, first=True)
-    rows = list(queryset.filter(_beyond(fields, key, "lt"))
-                .order_by(*(f"-{field}" for field in fields))[:size + 1])
+        return page if page.rows else _forward(fetch, fields, size, first=True)
+    rows = fetch(_beyond(fields, key, "lt"), tuple(f"-{field}" for field in fields))
     if len(rows) <= size:
         # Back at the start: show a full first page rather than a short one.
-        return _forward(queryset, fields, size, first=True)
+        return _forward(fetch, fields, size, first=True)
     rows = rows[:size][::-1]
     return Page(rows, _edge(AFTER, rows[-1], fields), _edge(BEFORE, rows[0], fields))
 
 
-def _forward(queryset: QuerySet, fields: tuple[str, ...], size: int, *, first: bool) -> Page:
-    rows = list(queryset.order_by(*fields)[:size + 1])
+def _fetch(queryset: QuerySet, size: int):
+    def fetch(condition: Q, order: tuple[str, ...]) -> list:
+        return list(queryset.filter(condition).order_by(*order)[:size + 1])
+    return fetch
+
+
+def _union_fetch(queryset: QuerySet, parts: tuple[QuerySet, ...], size: int):
+    """The first size + 1 rows of the union are among the first size + 1 of each part."""
+    def fetch(condition: Q, order: tuple[str, ...]) -> list:
+        candidates: set = set()
+        for part in parts:
+            candidates.update(part.filter(condition).order_by(*order)
+                              .values_list("pk", flat=True)[:size + 1])
+        return list(queryset.filter(condition, pk__in=candidates).order_by(*order)[:size + 1])
+    return fetch
+
+
+def _forward(fetch, fields: tuple[str, ...], size: int, *, first: bool,
+             beyond: Q = Q()) -> Page:
+    rows = fetch(beyond, fields)
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, _edge(AFTER, rows[-1], fields) if more else None,

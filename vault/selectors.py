@@ -12,31 +12,46 @@ def _grantee_q(user) -> Q:
     return Q(user=user) | Q(team__members=user)
 
 
+def _visibility(user) -> tuple[Q, Q, QuerySet[AccountShare]]:
+    """(owned, shared whole, accounts shared one by one) for `user`."""
+    owned = Q(owner=user)
+    shared = Q(id__in=ResourceShare.objects.filter(_grantee_q(user)).values("resource_id"))
+    return owned, shared, AccountShare.objects.filter(_grantee_q(user))
+
+
+def _search_q(user, search: str) -> Q:
+    if not search:
+        return Q()
+    owned, shared, shared_accounts = _visibility(user)
+    # A login name matches only on an account this user may see: a single shared
+    # account must not reveal, by search, which other logins its resource has.
+    seen_logins = Account.objects.filter(
+        Q(resource__in=Resource.objects.filter(owned | shared))
+        | Q(id__in=shared_accounts.values("account_id")),
+        login_name__icontains=search)
+    return (Q(name__icontains=search) | Q(address__icontains=search)
+            | Q(description__icontains=search) | Q(id__in=seen_logins.values("resource_id")))
+
+
 def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
-    whole = Q(owner=user) | Q(id__in=ResourceShare.objects.filter(_grantee_q(user))
-                                .values("resource_id"))
-    shared_accounts = AccountShare.objects.filter(_grantee_q(user))
+    owned, shared, shared_accounts = _visibility(user)
     resources = Resource.objects.filter(
-        whole | Q(id__in=shared_accounts.values("account__resource_id")))
-    if search:
-        # A login name matches only on an account this user may see: a single shared
-        # account must not reveal, by search, which other logins its resource has.
-        seen_logins = Account.objects.filter(
-            Q(resource__in=Resource.objects.filter(whole))
-            | Q(id__in=shared_accounts.values("account_id")),
-            login_name__icontains=search)
-        resources = resources.filter(Q(name__icontains=search) | Q(address__icontains=search)
-                                     | Q(description__icontains=search)
-                                     | Q(id__in=seen_logins.values("resource_id")))
+        owned | shared | Q(id__in=shared_accounts.values("account__resource_id")))
     # Every condition is a subquery on the resource's own id, so no join can repeat a
-    # row: no DISTINCT, which would stop MariaDB reading just one page of the name index.
-    return resources.select_related("owner")
+    # row: no DISTINCT.
+    return resources.filter(_search_q(user, search)).select_related("owner")
 
 
 def resource_page(*, user, search: str = "", cursor: str = "") -> Page:
-    """One page of the resources `user` may see, by (name, id). Raises
+    """One page of resources_for_user by (name, id), asked as three parts (owned: the
+    (owner, name) index; shared whole; shared by account: as many rows as shares), so
+    its cost follows the page and the user's shares, not the vault's size. Raises
     strongroom.keyset.BadCursor for a cursor that is not a page link of ours."""
-    return keyset_page(resources_for_user(user=user, search=search),
+    owned, shared, shared_accounts = _visibility(user)
+    found = _search_q(user, search)
+    parts = tuple(Resource.objects.filter(visible, found) for visible in (
+        owned, shared, Q(id__in=shared_accounts.values("account__resource_id"))))
+    return keyset_page(Resource.objects.select_related("owner"), parts=parts,
                        fields=("name", "id"), types=(str, int), cursor=cursor)
 
 
