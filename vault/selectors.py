@@ -19,39 +19,47 @@ def _visibility(user) -> tuple[Q, Q, QuerySet[AccountShare]]:
     return owned, shared, AccountShare.objects.filter(_grantee_q(user))
 
 
-def _search_q(user, search: str) -> Q:
-    if not search:
-        return Q()
+def _text_q(search: str) -> Q:
+    return Q(name__icontains=search) | Q(address__icontains=search) | Q(
+        description__icontains=search)
+
+
+def _login_matches(user, search: str) -> QuerySet[Resource]:
+    """Resources with a login name matching `search` on an account this user may see:
+    a single shared account must not reveal, by search, which other logins its
+    resource has. Only matching accounts are checked for access."""
     owned, shared, shared_accounts = _visibility(user)
-    # A login name matches only on an account this user may see: a single shared
-    # account must not reveal, by search, which other logins its resource has.
-    seen_logins = Account.objects.filter(
-        Q(resource__in=Resource.objects.filter(owned | shared))
-        | Q(id__in=shared_accounts.values("account_id")),
-        login_name__icontains=search)
-    return (Q(name__icontains=search) | Q(address__icontains=search)
-            | Q(description__icontains=search) | Q(id__in=seen_logins.values("resource_id")))
+    seen = Account.objects.filter(
+        Q(resource__owner=user) | Q(resource__in=Resource.objects.filter(shared))
+        | Q(id__in=shared_accounts.values("account_id")), login_name__icontains=search)
+    return Resource.objects.filter(id__in=seen.values("resource_id"))
 
 
 def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
     owned, shared, shared_accounts = _visibility(user)
     resources = Resource.objects.filter(
         owned | shared | Q(id__in=shared_accounts.values("account__resource_id")))
+    if search:
+        resources = resources.filter(
+            _text_q(search) | Q(id__in=_login_matches(user, search).values("id")))
     # Every condition is a subquery on the resource's own id, so no join can repeat a
     # row: no DISTINCT.
-    return resources.filter(_search_q(user, search)).select_related("owner")
+    return resources.select_related("owner")
 
 
 def resource_page(*, user, search: str = "", cursor: str = "") -> Page:
-    """One page of resources_for_user by (name, id), asked as three parts (owned: the
-    (owner, name) index; shared whole; shared by account: as many rows as shares), so
-    its cost follows the page and the user's shares, not the vault's size. Raises
-    strongroom.keyset.BadCursor for a cursor that is not a page link of ours."""
+    """One page of resources_for_user by (name, id), asked in parts (owned: the
+    (owner, name) index; shared whole; shared by account; with a search, also the
+    login-name matches), so its cost follows the page and the user's shares rather
+    than the vault's size. Raises strongroom.keyset.BadCursor for a cursor that is
+    not a page link of ours."""
     owned, shared, shared_accounts = _visibility(user)
-    found = _search_q(user, search)
-    parts = tuple(Resource.objects.filter(visible, found) for visible in (
-        owned, shared, Q(id__in=shared_accounts.values("account__resource_id"))))
-    return keyset_page(Resource.objects.select_related("owner"), parts=parts,
+    found = _text_q(search) if search else Q()
+    parts = [Resource.objects.filter(visible, found) for visible in (
+        owned, shared, Q(id__in=shared_accounts.values("account__resource_id")))]
+    if search:
+        parts.append(_login_matches(user, search))
+    return keyset_page(Resource.objects.select_related("owner"), parts=tuple(parts),
                        fields=("name", "id"), types=(str, int), cursor=cursor)
 
 
