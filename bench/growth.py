@@ -59,11 +59,13 @@ def growth(size: dict, *, node: Profile | None = None) -> dict:
     try:
         stages, seeded = [], 0
         for accounts in size["sizes"]:
+            _say(f"growth: seeding up to {accounts:,} accounts")
             took = _seed(node, accounts=accounts - seeded,
                          users=(accounts - seeded) // USERS_PER_ACCOUNTS)
             seeded = accounts
             stages.append({"accounts": accounts, "audit_rows": _audit_rows(node),
                            "seed_s": took, **_measure(node, size)})
+        _say(f"growth: adding {size['audit_rows']:,} audit rows")
         took = _fill_audit(node, size["audit_rows"])
         stages.append({"accounts": seeded, "audit_rows": _audit_rows(node),
                        "seed_s": took, **_measure(node, size)})
@@ -72,6 +74,10 @@ def growth(size: dict, *, node: Profile | None = None) -> dict:
     finally:
         if own:
             stop(node)
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 # --- Filling the node ------------------------------------------------------------------
@@ -193,6 +199,7 @@ def _probe_here() -> dict:
         "user_list_later": "/accounts/users/?page=" + encode_cursor(
             AFTER, (later_user.username, later_user.pk)),
     }
+    overhead = -_rows_read(connection) + _rows_read(connection)  # what asking costs
     figures = {}
     for name, path in pages.items():
         for _ in range(2):
@@ -203,11 +210,22 @@ def _probe_here() -> dict:
             started = time.perf_counter()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
+        before = _rows_read(connection)
         with CaptureQueriesContext(connection) as captured:
             client.get(path)
+        rows_read = _rows_read(connection) - before - overhead
         figures[name] = {"median_ms": statistics.median(times), "max_ms": max(times),
-                         "queries": len(captured)}
+                         "queries": len(captured), "rows_read": rows_read}
     return figures
+
+
+def _rows_read(connection) -> int:
+    """Rows and index entries this session's statements have read so far (MariaDB's
+    Handler_read_* counters): a measure of a page's database work that, unlike its
+    time, is not blurred by the other processes on a shared box."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%%'")
+        return sum(int(value) for _, value in cursor.fetchall())
 
 
 # --- The table --------------------------------------------------------------------------
@@ -222,9 +240,10 @@ def table_lines(figure: dict) -> list[str]:
                          f"{load['rps']['median']:>7.0f} req/s, p99 "
                          f"{load['p99_ms']['median']:.1f} ms, {load['errors']} errors")
         pages = stage["pages"]
-        lines.append(f"{'  server time (median ms / statements)':60} " + ", ".join(
+        lines.append(f"{'  server ms / statements / rows read':60} " + ", ".join(
             f"{name.replace('resource_list_', 'resources ').replace('user_list_', 'users ')} "
-            f"{page['median_ms']:.1f}/{page['queries']}" for name, page in pages.items()))
+            f"{page['median_ms']:.0f}/{page['queries']}/{page['rows_read']}"
+            for name, page in pages.items()))
     return lines
 
 

@@ -210,3 +210,27 @@ def test_the_api_pages_resources_through_the_link_header(client, alice, bob):
     assert [a["id"] for a in only["accounts"]] == [str(shown.pk)] != [str(hidden.pk)]
     bad = client.get("/api/v1/resources/?page=garbage", **header)
     assert bad.status_code == 400 and "not valid" in bad.json()["error"]
+
+
+@pytest.mark.parametrize("candidates", [1000, 2])
+def test_a_login_search_finds_the_same_pages_with_few_or_many_matches(
+        client, alice, bob, monkeypatch, candidates):
+    # Below LOGIN_CANDIDATES matches the search collects them first; above, it walks
+    # the name order. Both ways, only logins bob may see count.
+    from vault import selectors
+
+    monkeypatch.setattr(selectors, "LOGIN_CANDIDATES", candidates)
+    resources = make_resources(alice, [f"host-{n:03}" for n in range(60)])
+    for resource in resources[:55]:
+        services.account_create(user=alice, resource=resource, login_name="deploy",
+                                password="Deploy-pw-123!")
+    services.account_create(user=alice, resource=resources[57], login_name="other",
+                            password="Other-pw-123!")
+    client.force_login(alice)
+    assert walk(client, "/?q=deplo") == [[f"host-{n:03}" for n in range(50)],
+                                         [f"host-{n:03}" for n in range(50, 55)]]
+    for resource in resources[10:14]:
+        services.share_grant(user=alice, target=resource.accounts.get(), grantee_user=bob,
+                             permission=Permission.VIEW)
+    client.force_login(bob)
+    assert walk(client, "/?q=deplo") == [[f"host-{n:03}" for n in range(10, 14)]]

@@ -30,7 +30,7 @@ def _text_q(search: str) -> Q:
 def _login_matches(user, search: str) -> QuerySet[Account]:
     """Accounts this user may see whose login name matches `search`: a single shared
     account must not reveal, by search, which other logins its resource has."""
-    owned, shared, shared_accounts = _visibility(user)
+    _, shared, shared_accounts = _visibility(user)
     return Account.objects.filter(
         Q(resource__owner=user) | Q(resource__in=Resource.objects.filter(shared))
         | Q(id__in=shared_accounts.values("account_id")), login_name__icontains=search)
