@@ -28,7 +28,7 @@ def totp_step_used_in_trail(*, user, device: TotpDevice) -> int:
 
 
 def user_page(*, cursor: str = "") -> Page:
-    """One page of users by (username, id), with their groups (the role) in one more
+    """One page of users by username (unique), with their groups (the role) in one more
     query. Raises strongroom.keyset.BadCursor for a cursor that is not a page link."""
     users = get_user_model().objects.prefetch_related("groups")
-    return keyset_page(users, fields=("username", "id"), types=(str, int), cursor=cursor)
+    return keyset_page(users, fields=("username",), types=(str,), cursor=cursor)

@@ -193,11 +193,11 @@ def _probe_here() -> dict:
                                                         flat=True).last()
     pages = {
         "resource_list_first": "/",
-        "resource_list_middle": "/?page=" + encode_cursor(AFTER, (middle.name, middle.pk)),
+        "resource_list_middle": "/?page=" + encode_cursor(AFTER, (middle.name,)),
         "search": f"/?q={login}",
         "user_list_first": "/accounts/users/",
         "user_list_later": "/accounts/users/?page=" + encode_cursor(
-            AFTER, (later_user.username, later_user.pk)),
+            AFTER, (later_user.username,)),
     }
     overhead = -_rows_read(connection) + _rows_read(connection)  # what asking costs
     figures = {}

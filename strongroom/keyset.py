@@ -50,6 +50,8 @@ def _beyond(fields: tuple[str, ...], key: tuple, lookup: str) -> Q:
     """Rows strictly after (`gt`) or before (`lt`) `key` in the order of `fields`. The
     leading `gte`/`lte` on the first field is redundant but lets MariaDB take a plain
     range scan of that field's index instead of evaluating the OR row by row."""
+    if len(fields) == 1:
+        return Q(**{f"{fields[0]}__{lookup}": key[0]})
     alternatives = Q()
     for depth in range(len(fields)):
         equal = {field: value for field, value in zip(fields[:depth], key[:depth])}
@@ -60,7 +62,9 @@ def _beyond(fields: tuple[str, ...], key: tuple, lookup: str) -> Q:
 def keyset_page(queryset: QuerySet, *, fields: tuple[str, ...], types: tuple[type, ...],
                 cursor: str = "", size: int = PAGE_SIZE, parts: tuple[QuerySet, ...] = ()
                 ) -> Page:
-    """One page of `queryset` ordered by `fields` (unique together, e.g. name and id).
+    """One page of `queryset` ordered by `fields` (unique together). Where one column is
+    unique, order by it alone: MariaDB walks a unique index for ORDER BY name, but
+    sorts the whole table for ORDER BY name, id.
     Raises BadCursor for a cursor this module did not make.
 
     `parts`: when given, the rows are the union of these querysets (of `queryset`'s

@@ -61,7 +61,7 @@ def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
 
 
 def resource_page(*, user, search: str = "", cursor: str = "") -> Page:
-    """One page of resources_for_user by (name, id), asked in parts (owned: the
+    """One page of resources_for_user by name (unique), asked in parts (owned: the
     (owner, name) index; shared whole; shared by account; with a search, also the
     login-name matches), so its cost follows the page and the user's shares rather
     than the vault's size. Raises strongroom.keyset.BadCursor for a cursor that is
@@ -73,7 +73,7 @@ def resource_page(*, user, search: str = "", cursor: str = "") -> Page:
     if search:
         parts.append(_login_part(user, search))
     return keyset_page(Resource.objects.select_related("owner"), parts=tuple(parts),
-                       fields=("name", "id"), types=(str, int), cursor=cursor)
+                       fields=("name",), types=(str,), cursor=cursor)
 
 
 def accounts_on_page(*, user, resources: list[Resource]) -> dict[int, list[Account]]:
