@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import TotpDevice
 from audit.models import AuditEvent
+from strongroom.keyset import Page, keyset_page
 
 # Keys of the login row's `detail` that carry a used one-time code to the primary.
 TOTP_DEVICE, TOTP_STEP = "totp_device", "totp_step"
@@ -23,3 +25,10 @@ def totp_step_used_in_trail(*, user, device: TotpDevice) -> int:
     steps = [detail.get(TOTP_STEP) for detail in details
              if isinstance(detail, dict) and detail.get(TOTP_DEVICE) == device.pk]
     return max((step for step in steps if isinstance(step, int)), default=-1)
+
+
+def user_page(*, cursor: str = "") -> Page:
+    """One page of users by username (unique), with their groups (the role) in one more
+    query. Raises strongroom.keyset.BadCursor for a cursor that is not a page link."""
+    users = get_user_model().objects.prefetch_related("groups")
+    return keyset_page(users, fields=("username",), types=(str,), cursor=cursor)

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from accounts import services
+from accounts import selectors, services
 from accounts.decorators import mark_recent_auth, require_recent_auth
 from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
                             UserUpdateForm)
@@ -19,6 +19,7 @@ from accounts.middleware import SESSION_OTP_REQUIRED
 from accounts.otp import otp_verify
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import role_of
+from strongroom.keyset import BadCursor
 from strongroom.web import add_service_errors
 
 User = get_user_model()
@@ -163,9 +164,14 @@ def token_revoke(request, pk: int):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 def user_list(request):
-    users = User.objects.order_by("username").prefetch_related("groups")
+    try:
+        page = selectors.user_page(cursor=request.GET.get("page", ""))
+    except BadCursor as exc:
+        messages.warning(request, f"{exc} Showing the first page.")
+        page = selectors.user_page()
     return render(request, "accounts/user_list.html", {
-        "users": [(user, role_of(user)) for user in users], "teams": Team.objects.all()})
+        "page": page, "users": [(user, role_of(user)) for user in page.rows],
+        "teams": Team.objects.prefetch_related("members")})
 
 
 @permission_required("accounts.manage_users", raise_exception=True)

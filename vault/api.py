@@ -2,8 +2,10 @@ import json
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
+from django.utils.http import urlencode
 
 from accounts.api_auth import api_view, json_error
+from strongroom.keyset import BadCursor
 from vault import limits, selectors, services
 from vault.models import Account
 
@@ -60,13 +62,24 @@ def _get_account_for_user(request, pk) -> Account:
 
 @api_view(["GET"])
 def resource_list(request):
+    """One page (by name); the next and previous pages are in the Link header (RFC 8288)."""
     search = request.GET.get("q", "").strip()[:200]
-    resources = selectors.resources_for_user(user=request.user, search=search)
-    return JsonResponse({"resources": [
+    try:
+        page = selectors.resource_page(user=request.user, search=search,
+                                       cursor=request.GET.get("page", ""))
+    except BadCursor as exc:
+        return json_error(400, f"{exc} Follow the Link header's next or prev URL.")
+    accounts = selectors.accounts_on_page(user=request.user, resources=page.rows)
+    response = JsonResponse({"resources": [
         {"id": r.pk, "name": r.name, "type": r.resource_type, "address": r.address,
-         "accounts": [_account_json(a) for a in
-                      selectors.accounts_for_user(user=request.user, resource=r)]}
-        for r in resources]})
+         "accounts": [_account_json(a) for a in accounts[r.pk]]} for r in page.rows]})
+    query = {"q": search} if search else {}
+    links = [f'<{request.path}?{urlencode({**query, "page": cursor})}>; rel="{rel}"'
+             for rel, cursor in (("prev", page.previous_cursor), ("next", page.next_cursor))
+             if cursor]
+    if links:
+        response["Link"] = ", ".join(links)
+    return response
 
 
 @api_view(["GET"])

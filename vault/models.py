@@ -41,6 +41,8 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # An owner's resources in name order: one page of the list reads one page of it.
+        indexes = [models.Index(fields=["owner", "name"], name="resource_owner_name")]
 
     def __str__(self) -> str:
         return self.name

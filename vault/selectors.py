@@ -9,30 +9,89 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Team
 from strongroom import rows
+from strongroom.keyset import Page, keyset_page
 from vault.models import Account, AccountShare, Permission, Resource, ResourceShare
+
+# Below this many login-name matches a search collects them first (see _login_part).
+LOGIN_CANDIDATES = 1000
 
 
 def _grantee_q(user) -> Q:
     return Q(user=user) | Q(team__members=user)
 
 
+def _visibility(user) -> tuple[Q, Q, QuerySet[AccountShare]]:
+    """(owned, shared whole, accounts shared one by one) for `user`."""
+    owned = Q(owner=user)
+    shared = Q(id__in=ResourceShare.objects.filter(_grantee_q(user)).values("resource_id"))
+    return owned, shared, AccountShare.objects.filter(_grantee_q(user))
+
+
+def _text_q(search: str) -> Q:
+    return Q(name__icontains=search) | Q(address__icontains=search) | Q(
+        description__icontains=search)
+
+
+def _login_matches(user, search: str) -> QuerySet[Account]:
+    """Accounts this user may see whose login name matches `search`: a single shared
+    account must not reveal, by search, which other logins its resource has."""
+    _, shared, shared_accounts = _visibility(user)
+    return Account.objects.filter(
+        Q(resource__owner=user) | Q(resource__in=Resource.objects.filter(shared))
+        | Q(id__in=shared_accounts.values("account_id")), login_name__icontains=search)
+
+
+def _login_part(user, search: str) -> QuerySet[Resource]:
+    """The resources of _login_matches for a page. Few matches (a search for one
+    login): take them in one scan of the login index, then the page sorts only them;
+    asked in name order instead, MariaDB walks every resource and looks up its logins.
+    Many matches: that walk finds a page's worth soon."""
+    seen = _login_matches(user, search)
+    few = list(seen.values_list("resource_id", flat=True)[:LOGIN_CANDIDATES + 1])
+    if len(few) <= LOGIN_CANDIDATES:
+        return Resource.objects.filter(id__in=few)
+    return Resource.objects.filter(id__in=seen.values("resource_id"))
+
+
 def resources_for_user(*, user, search: str = "") -> QuerySet[Resource]:
-    whole = Q(owner=user) | Q(id__in=ResourceShare.objects.filter(_grantee_q(user))
-                                .values("resource_id"))
-    shared_accounts = AccountShare.objects.filter(_grantee_q(user))
+    owned, shared, shared_accounts = _visibility(user)
     resources = Resource.objects.filter(
-        whole | Q(id__in=shared_accounts.values("account__resource_id")))
+        owned | shared | Q(id__in=shared_accounts.values("account__resource_id")))
     if search:
-        # A login name matches only on an account this user may see: a single shared
-        # account must not reveal, by search, which other logins its resource has.
-        seen_logins = Account.objects.filter(
-            Q(resource__in=Resource.objects.filter(whole))
-            | Q(id__in=shared_accounts.values("account_id")),
-            login_name__icontains=search)
-        resources = resources.filter(Q(name__icontains=search) | Q(address__icontains=search)
-                                     | Q(description__icontains=search)
-                                     | Q(id__in=seen_logins.values("resource_id")))
-    return resources.distinct().select_related("owner")
+        resources = resources.filter(
+            _text_q(search) | Q(id__in=_login_matches(user, search).values("resource_id")))
+    # Every condition is a subquery on the resource's own id, so no join can repeat a
+    # row: no DISTINCT.
+    return resources.select_related("owner")
+
+
+def resource_page(*, user, search: str = "", cursor: str = "") -> Page:
+    """One page of resources_for_user by name (unique), asked in parts (owned: the
+    (owner, name) index; shared whole; shared by account; with a search, also the
+    login-name matches), so its cost follows the page and the user's shares rather
+    than the vault's size. Raises strongroom.keyset.BadCursor for a cursor that is
+    not a page link of ours."""
+    owned, shared, shared_accounts = _visibility(user)
+    found = _text_q(search) if search else Q()
+    parts = [Resource.objects.filter(visible, found) for visible in (
+        owned, shared, Q(id__in=shared_accounts.values("account__resource_id")))]
+    if search:
+        parts.append(_login_part(user, search))
+    return keyset_page(Resource.objects.select_related("owner"), parts=tuple(parts),
+                       fields=("name",), types=(str,), cursor=cursor)
+
+
+def accounts_on_page(*, user, resources: list[Resource]) -> dict[int, list[Account]]:
+    """accounts_for_user for every resource of a page in one query: all accounts of a
+    resource the user owns or has a share of, else only the accounts shared with them."""
+    whole = Q(resource__owner=user) | Q(resource_id__in=ResourceShare.objects.filter(
+        _grantee_q(user)).values("resource_id"))
+    single = Q(id__in=AccountShare.objects.filter(_grantee_q(user)).values("account_id"))
+    by_resource: dict[int, list[Account]] = {resource.pk: [] for resource in resources}
+    for account in (Account.objects.filter(whole | single, resource__in=resources)
+                    .select_related("resource").order_by("login_name", "id")):
+        by_resource[account.resource_id].append(account)
+    return by_resource
 
 
 def resource_permission(*, user, resource: Resource) -> str | None:

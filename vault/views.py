@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import require_recent_auth
+from strongroom.keyset import BadCursor
 from strongroom.web import add_service_errors
 from vault import selectors, services
 from vault.forms import (AccountEditForm, AccountForm, PasswordChangeForm, ResourceForm,
@@ -32,9 +33,14 @@ def _get_account_for_user(request, pk) -> tuple[Account, str]:
 @login_required
 def resource_list(request):
     search = request.GET.get("q", "").strip()[:200]
-    resources = selectors.resources_for_user(user=request.user, search=search)
+    try:
+        page = selectors.resource_page(user=request.user, search=search,
+                                       cursor=request.GET.get("page", ""))
+    except BadCursor as exc:
+        messages.warning(request, f"{exc} Showing the first page.")
+        page = selectors.resource_page(user=request.user, search=search)
     return render(request, "vault/resource_list.html", {
-        "resources": resources, "search": search,
+        "page": page, "search": search,
         "can_create": request.user.has_perm("vault.add_resource")})
 
 
