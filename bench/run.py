@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.audit_scale import table_lines as audit_scale_lines
 from bench.detection import table_lines
+from bench.growth import table_lines as growth_lines
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -46,7 +47,7 @@ def machine(bao_version: str) -> dict:
             "web_workers": os.environ.get("STRONGROOM_WEB_WORKERS", "4")}
 
 
-GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack", "audit")
+GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack", "audit", "growth")
 
 
 def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
@@ -134,6 +135,11 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
         _say("the audit trail at scale")
         figures["audit_scale"] = audit_scale.audit_scale(audit_scale.QUICK if quick
                                                          else audit_scale.FULL)
+    if "growth" in only:
+        from bench import growth
+
+        _say("how cost grows with the vault")
+        figures["growth"] = growth.growth(growth.QUICK if quick else growth.FULL)
     return {"quick": quick, "only": sorted(only),
             "machine": machine(figures.get("openbao", {}).get("version", "not run")),
             "took_s": time.monotonic() - started, "figures": figures}
@@ -183,6 +189,8 @@ def table(result: dict) -> str:
                          f"{crash['acknowledged']} acknowledged changes lost")
     if "audit_scale" in f:
         lines += audit_scale_lines(f["audit_scale"])
+    if "growth" in f:
+        lines += growth_lines(f["growth"])
     if "audit_flowback" in f:
         flow = f["audit_flowback"]
         lines.append(f"{'Audit flow-back, ' + format(flow['rows'], ',') + ' rows':44} "

@@ -45,6 +45,11 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     assert audit["export"]["lines"] >= audit["rows"] + 1  # the header and every row
     assert "intact" in audit["verify"]["output"]
     assert audit["sustained_sealing"]["backlog_after_runs"]
+    stages = figures["growth"]["stages"]
+    assert [(s["accounts"], s["audit_rows"] >= 20_000) for s in stages] == \
+        [(200, False), (2000, False), (2000, True)]
+    for page in stages[0]["pages"]:  # a page's statements do not grow with the vault
+        assert len({stage["pages"][page]["queries"] for stage in stages}) == 1, page
     assert "crash_writes" not in figures  # full bench only; make test has test_crash_writes
     assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout
     assert "% floor" in result.stdout
