@@ -159,10 +159,19 @@ def account_create(request, pk: int):
                   {"form": form, "title": f"New account on {resource.name}"})
 
 
-def _account_page(request, account: Account, permission: str, **extra):
+# The page (and every reveal, which answers with it) lists the newest versions only;
+# the whole history is one link away (?history=all).
+HISTORY_SHOWN = 10
+
+
+def _account_page(request, account: Account, permission: str, *, all_history: bool = False,
+                  **extra):
+    history = account.history.values("set_at", "replaced_at", "replaced_by__username")
+    history = list(history if all_history else history[:HISTORY_SHOWN + 1])
+    more = not all_history and len(history) > HISTORY_SHOWN
     return render(request, "vault/account_detail.html", {
         "account": account, "can_modify": permission == Permission.MODIFY,
-        "history": account.history.select_related("replaced_by"),
+        "history": history[:HISTORY_SHOWN] if more else history, "more_history": more,
         "shares": selectors.account_shares(account=account),
         "reveal_form": extra.pop("reveal_form", RevealForm()), **extra})
 
@@ -170,7 +179,8 @@ def _account_page(request, account: Account, permission: str, **extra):
 @login_required
 def account_detail(request, pk):
     account, permission = _get_account_for_user(request, pk)
-    return _account_page(request, account, permission)
+    return _account_page(request, account, permission,
+                         all_history=request.GET.get("history") == "all")
 
 
 @login_required
