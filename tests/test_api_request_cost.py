@@ -1,5 +1,6 @@
 """Issue 12: the audited API retrieval asks the database a fixed, small number of
-questions, and the one-query permission answer is the same as the step-by-step one."""
+questions, and the one-query permission answers (with and without the token) are the
+same as the step-by-step one."""
 import itertools
 
 import pytest
@@ -31,6 +32,8 @@ def _share(model, target_field: str, target, grant, *, bob, teams) -> None:
 
 def test_the_one_query_permission_equals_the_step_by_step_one(alice, bob, mallory, server,
                                                                root_account):
+    raw = {user.pk: api_token_create(user=user, name="script")[1]
+           for user in (alice, bob, mallory)}
     teams = {"team": Team.objects.create(name="DBAs"),
              "other_team": Team.objects.create(name="Auditors")}
     teams["team"].members.add(bob)
@@ -48,13 +51,21 @@ def test_the_one_query_permission_equals_the_step_by_step_one(alice, bob, mallor
             got = None if found is None else selectors.account_permission(user=user,
                                                                           account=found)
             assert got == expected, (user.username, on_resource, on_account)
+            token_user, with_token = selectors.account_for_token(raw_token=raw[user.pk],
+                                                                 pk=root_account.pk)
+            assert token_user == user
+            got = None if with_token is None else selectors.account_permission(
+                user=user, account=with_token)
+            assert got == expected, ("token", user.username, on_resource, on_account)
             seen.add(expected)
     assert seen == {None, Permission.VIEW, Permission.MODIFY}
 
 
 def test_an_unknown_account_is_none(bob):
-    assert selectors.account_for_user(user=bob, pk="00000000-0000-0000-0000-000000000000") \
-        is None
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert selectors.account_for_user(user=bob, pk=unknown) is None
+    raw = api_token_create(user=bob, name="script")[1]
+    assert selectors.account_for_token(raw_token=raw, pk=unknown) == (bob, None)
 
 
 def _queries(client, path: str, token: str, **kwargs) -> tuple[int, list[str]]:
@@ -64,7 +75,7 @@ def _queries(client, path: str, token: str, **kwargs) -> tuple[int, list[str]]:
     return response, [q["sql"] for q in (*default.captured_queries, *local.captured_queries)]
 
 
-def test_an_audited_api_retrieval_costs_three_queries(client, alice, bob, server,
+def test_an_audited_api_retrieval_costs_two_queries(client, alice, bob, server,
                                                        root_account):
     services.share_grant(user=alice, target=server, grantee_user=bob,
                          permission=Permission.VIEW)
@@ -74,21 +85,21 @@ def test_an_audited_api_retrieval_costs_three_queries(client, alice, bob, server
                HTTP_AUTHORIZATION=f"Bearer {token}")
     response, queries = _queries(client, path, token, data={"reason": "nightly"})
     assert response.status_code == 200 and response.json()["password"] == "s3cr3t-Root-pw!"
-    # The token with its user; the account with its resource and bob's permission;
-    # the audit row.
-    assert len(queries) == 3, queries
+    # The token with its user, the account with its resource and bob's permission, in
+    # one statement; the audit row.
+    assert len(queries) == 2, queries
     assert AuditEvent.objects.filter(action="password_reveal", actor="bob",
                                      reason="nightly").exists()
 
 
-def test_a_refused_retrieval_costs_two_queries_and_no_audit_row(client, mallory,
+def test_a_refused_retrieval_costs_one_query_and_no_audit_row(client, mallory,
                                                                  root_account):
     token = api_token_create(user=mallory, name="script")[1]
     path = f"/api/v1/accounts/{root_account.pk}/password/"
     client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
     response, queries = _queries(client, path, token)
     assert response.status_code == 404
-    assert len(queries) == 2, queries
+    assert len(queries) == 1, queries
     assert not AuditEvent.objects.filter(action="password_reveal").exists()
 
 
@@ -111,9 +122,13 @@ def test_the_hand_written_queries_give_the_same_objects_as_the_orm(alice, root_a
     assert _fields(found) == _fields(expected)
     assert _fields(found.resource) == _fields(expected.resource)
     assert services.account_password(found) == "s3cr3t-Root-pw!"
+    user, with_token = selectors.account_for_token(raw_token=raw, pk=root_account.pk)
+    assert _fields(user) == _fields(type(user).objects.get(pk=alice.pk))
+    assert _fields(with_token) == _fields(expected)
+    assert _fields(with_token.resource) == _fields(expected.resource)
 
 
-def test_an_api_password_change_costs_eight_queries(client, alice, root_account):
+def test_an_api_password_change_costs_six_queries(client, alice, root_account):
     token = api_token_create(user=alice, name="script")[1]
     path = f"/api/v1/accounts/{root_account.pk}/password/"
     client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")  # notes the token's first use
@@ -125,9 +140,10 @@ def test_an_api_password_change_costs_eight_queries(client, alice, root_account)
     assert response.status_code == 200
     queries = [q["sql"] for q in (*default.captured_queries, *local.captured_queries)
                if "SAVEPOINT" not in q["sql"]]  # the test's own transaction
-    # Token and user; account, resource and grants; the locked re-read; the current
-    # data key (once); the old password's history row; the account; the audit row; the
-    # commit's GTID (a response header). The audit row's description needs no query.
-    assert len(queries) == 8, "\n".join(queries)
+    # Token, user, account, resource and grants; the current data key (once); the
+    # account, updated only if unchanged since (no locked re-read); the old password's
+    # history row; the audit row; the commit's GTID (a response header). The audit
+    # row's description needs no query.
+    assert len(queries) == 6, "\n".join(queries)
     root_account.refresh_from_db()
     assert services.account_password(root_account) == "Rotated-by-api-1"

@@ -1,7 +1,7 @@
 import json
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.utils.http import urlencode
 
 from accounts.api_auth import api_view, json_error
@@ -53,13 +53,6 @@ def _account_json(account: Account) -> dict:
             "password_changed_at": account.password_changed_at.isoformat()}
 
 
-def _get_account_for_user(request, pk) -> Account:
-    account = selectors.account_for_user(user=request.user, pk=pk)
-    if account is None:
-        raise Http404("No such account.")
-    return account
-
-
 @api_view(["GET"])
 def resource_list(request):
     """One page (by name); the next and previous pages are in the Link header (RFC 8288)."""
@@ -82,15 +75,18 @@ def resource_list(request):
     return response
 
 
-@api_view(["GET"])
-def account_detail(request, pk):
-    return JsonResponse(_account_json(_get_account_for_user(request, pk)))
+# The token, its user, the account, its resource and the user's grant in one statement.
+_with_account = {"load": selectors.account_for_token, "missing": "No such account."}
 
 
-@api_view(["GET", "POST"])
-def account_password(request, pk):
+@api_view(["GET"], **_with_account)
+def account_detail(request, account: Account):
+    return JsonResponse(_account_json(account))
+
+
+@api_view(["GET", "POST"], **_with_account)
+def account_password(request, account: Account):
     """GET retrieves the password (audited, `?reason=`); POST {"password": …} sets it."""
-    account = _get_account_for_user(request, pk)
     if request.method == "GET":
         reason = request.GET.get("reason", "")[:limits.REASON_MAX]
         password = services.password_reveal(user=request.user, account=account,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models import Q, QuerySet
 
 from accounts.models import Team
+from accounts.services import api_token_user_with
 from strongroom import rows
 from strongroom.keyset import Page, keyset_page
 from vault.models import Account, AccountShare, Permission, Resource, ResourceShare
@@ -133,7 +135,26 @@ def account_for_user(*, user, pk) -> Account | None:
         cursor.execute(_account_for_user_sql(),
                        [user.pk, user.pk, user.pk, user.pk, rows.param(Account, "id", pk)])
         row = cursor.fetchone()  # by primary key: at most one row
-    if row is None:
+    return _visible_account(user, using, row)
+
+
+def account_for_token(*, raw_token: str, pk) -> tuple:
+    """(user, account) for an API request about one account, in one statement: the
+    token's user as api_token_user gives it (None: refused, and then no account
+    either) and the account as account_for_user gives it (None: absent or not
+    visible)."""
+    user, row = api_token_user_with(raw_token, columns=_account_columns_sql("u"),
+                                    joins=_token_account_joins_sql(),
+                                    params=(rows.param(Account, "id", pk),))
+    if user is None:
+        return None, None
+    return user, _visible_account(user, router.db_for_read(Account), row)
+
+
+def _visible_account(user, using: str, row) -> Account | None:
+    """The account of a row of _account_columns_sql, or None when the row has no
+    account (absent) or the user no grant on it (not visible)."""
+    if row is None or row[2 + _ACCOUNT_PK_INDEX] is None:
         return None
     resource_grant, account_grant = row[0] or 0, row[1] or 0
     account = rows.instance(Account, using, row, start=2)
@@ -148,17 +169,40 @@ def account_for_user(*, user, pk) -> Account | None:
     return account
 
 
+_ACCOUNT_PK_INDEX = Account._meta.concrete_fields.index(Account._meta.pk)
+
+
+@functools.cache
+def _account_columns_sql(user_alias: str = "") -> str:
+    """The user's strongest grant from resource shares and from account shares, then
+    the account's and the resource's columns (`r`). The user is `user_alias`.id, or
+    two parameters (the user's id, twice) per grant without an alias."""
+    return (f"({_grant_sql(ResourceShare, user_alias)}), "
+            f"({_grant_sql(AccountShare, user_alias)}), "
+            f"{rows.columns(Account, Account._meta.db_table)}, {rows.columns(Resource, 'r')}")
+
+
+def _resource_join_sql() -> str:
+    resource_id = f"{Account._meta.db_table}.{Account._meta.get_field('resource').column}"
+    return f"JOIN {rows.table(Resource)} r ON r.{Resource._meta.pk.column} = {resource_id}"
+
+
 @functools.cache
 def _account_for_user_sql() -> str:
     """Account.objects.select_related("resource").filter(pk=…) with the user's strongest
     grant from resource shares and from account shares, written once (strongroom.rows)."""
     account = Account._meta
-    resource_id = f"{account.db_table}.{account.get_field('resource').column}"
-    return (f"SELECT ({_grant_sql(ResourceShare)}), ({_grant_sql(AccountShare)}), "
-            f"{rows.columns(Account, account.db_table)}, {rows.columns(Resource, 'r')} "
-            f"FROM {rows.table(Account)} JOIN {rows.table(Resource)} r "
-            f"ON r.{Resource._meta.pk.column} = {resource_id} "
-            f"WHERE {account.db_table}.{account.pk.column} = %s")
+    return (f"SELECT {_account_columns_sql()} FROM {rows.table(Account)} "
+            f"{_resource_join_sql()} WHERE {account.db_table}.{account.pk.column} = %s")
+
+
+@functools.cache
+def _token_account_joins_sql() -> str:
+    """The account (one parameter: its id) and its resource, joined to the token's row
+    and NULL when absent, so an unknown account still authenticates the token."""
+    account = Account._meta
+    return (f"LEFT JOIN ({rows.table(Account)} {_resource_join_sql()}) "
+            f"ON {account.db_table}.{account.pk.column} = %s")
 
 
 # The strongest grant of a share table as a number (modify 2, view 1, none NULL).
@@ -166,22 +210,23 @@ _GRANT_PERMISSION = {2: Permission.MODIFY, 1: Permission.VIEW}
 
 
 @functools.cache
-def _grant_sql(share_model) -> str:
+def _grant_sql(share_model, user_alias: str = "") -> str:
     """The strongest grant to a user, directly or through a team, of the shares on the
     outer query's account row: hand-written SQL because compiling the same subqueries
-    through the ORM cost more than the rest of a password retrieval (issue 12). Two
-    parameters: the user's id, twice."""
+    through the ORM cost more than the rest of a password retrieval (issue 12). The
+    user is `user_alias`.id, or without an alias two parameters: the user's id, twice."""
     table = share_model._meta.db_table
     members = Team._meta.get_field("members")
+    user = f"{user_alias}.{get_user_model()._meta.pk.column}" if user_alias else "%s"
     if share_model is ResourceShare:
         target, outer = "resource_id", f"{Account._meta.db_table}.resource_id"
     else:
         target, outer = "account_id", f"{Account._meta.db_table}.id"
     return (f"SELECT MAX(CASE s.permission WHEN '{Permission.MODIFY}' THEN 2 "
             f"WHEN '{Permission.VIEW}' THEN 1 END) FROM {table} s "
-            f"WHERE s.{target} = {outer} AND (s.user_id = %s OR s.team_id IN "
+            f"WHERE s.{target} = {outer} AND (s.user_id = {user} OR s.team_id IN "
             f"(SELECT m.{members.m2m_column_name()} FROM {members.m2m_db_table()} m "
-            f"WHERE m.{members.m2m_reverse_name()} = %s))")
+            f"WHERE m.{members.m2m_reverse_name()} = {user}))")
 
 
 def _strongest(permissions: set) -> str | None:

@@ -193,29 +193,49 @@ _ACCOUNT_FIELDS_BUT_RESOURCE = [f.attname for f in Account._meta.concrete_fields
                                 if f.name != "resource"]
 
 
+_SEALED_FIELDS = ("key_id", "password_ct", "notes_ct", "password_changed_at")
+
+
 @transaction.atomic
 def password_change(*, user, account: Account, new_password: str,
                     request: HttpRequest | None = None) -> Account:
     """Set a new password; the old one moves to the history, re-sealed for its new row."""
     _require_account(user, account, Permission.MODIFY)
     _clean_password(account.resource, new_password)
-    # Locked and re-read, all but the resource: an account never moves, and keeping the
-    # loaded resource spares a query for the audit row's description.
-    account.refresh_from_db(from_queryset=Account.objects.select_for_update(),
-                            fields=_ACCOUNT_FIELDS_BUT_RESOURCE)
     now = timezone.now()
-    version = PasswordVersion(account=account, set_at=account.password_changed_at,
-                              replaced_at=now, replaced_by=user)
     key = sealing.current_data_key()
-    version.key_id = key.key_id
-    version.password_ct = _seal(account_password(account), record=f"passwordversion:{version.pk}",
-                                field="password", key=key)
-    version.save(force_insert=True)
-    _seal_account(account, password=new_password, notes=account_notes(account), key=key)
-    account.password_changed_at = now
-    account.save(update_fields=["key_id", "password_ct", "notes_ct", "password_changed_at"])
+    if not _password_replace(user=user, account=account, new_password=new_password,
+                             now=now, key=key):
+        # Changed since it was read: locked and re-read (all but the resource: an account
+        # never moves, and the loaded one spares a query for the audit row's
+        # description), the replacement cannot miss.
+        account.refresh_from_db(from_queryset=Account.objects.select_for_update(),
+                                fields=_ACCOUNT_FIELDS_BUT_RESOURCE)
+        _password_replace(user=user, account=account, new_password=new_password, now=now,
+                          key=key)
     audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, target=account)
     return account
+
+
+def _password_replace(*, user, account: Account, new_password: str, now, key) -> bool:
+    """The sealed columns replaced only if they are still as read (a conditional UPDATE,
+    which takes the row lock: no locked re-read before it, issue 12), then the old
+    password into the history; False, with nothing written, if they changed since."""
+    was = {name: getattr(account, name) for name in _SEALED_FIELDS}
+    old_password, notes = account_password(account), account_notes(account)
+    _seal_account(account, password=new_password, notes=notes, key=key)
+    account.password_changed_at = now
+    if not Account.objects.filter(pk=account.pk, **was).update(
+            **{name: getattr(account, name) for name in _SEALED_FIELDS}):
+        for name, value in was.items():
+            setattr(account, name, value)
+        return False
+    version = PasswordVersion(account=account, set_at=was["password_changed_at"],
+                              replaced_at=now, replaced_by=user, key_id=key.key_id)
+    version.password_ct = _seal(old_password, record=f"passwordversion:{version.pk}",
+                                field="password", key=key)
+    version.save(force_insert=True)
+    return True
 
 
 @transaction.atomic
