@@ -11,7 +11,10 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from tests.support import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+# serialized_rollback, as every transactional test here: the flush after it must not
+# leave post_migrate's fresh rows for the next serialized test to collide with.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True,
+                                   databases="__all__")
 Action = AuditEvent.Action
 
 
