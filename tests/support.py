@@ -84,3 +84,64 @@ def wait_until(condition: Callable[[], T], *, timeout: float = 20,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.1)
+
+
+def _account_row_waiters() -> int:
+    """Statements of another connection that lock or write an account row and have not
+    finished (the same database account, so visible without PROCESS)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.processlist "
+                       "WHERE id <> CONNECTION_ID() AND command = 'Query' "
+                       "AND info LIKE '%%vault_account%%' "
+                       "AND (info LIKE '%%FOR UPDATE%%' OR info LIKE 'UPDATE%%')")
+        return cursor.fetchone()[0]
+
+
+def second_waits_for_first(first: Callable[[], object], second: Callable[[], object]
+                           ) -> list[Exception]:
+    """`first` runs in a transaction on a connection of its own and holds it open until
+    `second`, on another, is blocked on the account row; then both finish. Returns
+    what either raised (a transactional test: each thread commits for real)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    done, commit, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                done.set()
+                commit.wait(20)
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def wait() -> None:
+        try:
+            second()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    if not done.wait(20):
+        commit.set()
+        holder.join(20)
+        return errors or [AssertionError("the first change never finished")]
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    try:
+        wait_until(lambda: _account_row_waiters() >= 1, timeout=10,
+                   what="the second change blocked on the account row")
+    finally:
+        commit.set()
+        holder.join(20)
+        waiter.join(20)
+    return errors

@@ -1,10 +1,8 @@
 """An account edit (login name, notes) never undoes a password change that committed
 while the edit form was open or while the edit was being saved."""
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
 
+from tests.support import second_waits_for_first
 from vault import services
 from vault.models import Account
 
@@ -23,61 +21,14 @@ def test_an_edit_from_a_page_opened_before_a_password_change_keeps_the_new_passw
     assert services.account_notes(fresh) == "rack 5"
 
 
-def _lock_waits() -> int:
-    """Statements of another connection (same account, so visible without PROCESS)
-    that lock or write the account row and have not finished."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.processlist "
-                       "WHERE id <> CONNECTION_ID() AND command = 'Query' "
-                       "AND info LIKE '%%vault_account%%' "
-                       "AND (info LIKE '%%FOR UPDATE%%' OR info LIKE 'UPDATE%%')")
-        return cursor.fetchone()[0]
-
-
-def _wait_for(condition, timeout: float = 10) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        done.wait(0.05)
-    raise AssertionError("condition not reached")
-
-
 def test_an_edit_saved_during_a_password_change_waits_for_it_and_keeps_it(alice, root_account):
     """Two real connections: the change holds the row; the edit must wait, then build on it."""
     page_copy = Account.objects.select_related("resource").get(pk=root_account.pk)
-    changed, commit, errors = threading.Event(), threading.Event(), []
-
-    def change_and_hold():
-        try:
-            with transaction.atomic():
-                services.password_change(user=alice, account=Account.objects.get(
-                    pk=root_account.pk), new_password="changed-concurrently")
-                changed.set()
-                commit.wait(20)
-        except Exception as exc:  # reported to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def edit():
-        try:
-            services.account_update(user=alice, account=page_copy, login_name="root",
-                                    notes="edited concurrently")
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    changer = threading.Thread(target=change_and_hold)
-    changer.start()
-    assert changed.wait(20)
-    editor = threading.Thread(target=edit)
-    editor.start()
-    _wait_for(lambda: _lock_waits() >= 1)  # the edit is blocked on the changed row
-    commit.set()
-    changer.join(20)
-    editor.join(20)
+    errors = second_waits_for_first(
+        lambda: services.password_change(user=alice, account=Account.objects.get(
+            pk=root_account.pk), new_password="changed-concurrently"),
+        lambda: services.account_update(user=alice, account=page_copy, login_name="root",
+                                        notes="edited concurrently"))
     assert errors == []
     fresh = Account.objects.get(pk=root_account.pk)
     assert services.account_password(fresh) == "changed-concurrently"

@@ -1,11 +1,9 @@
 """A password change replaces the account's sealed columns only if they are as it read
 them (issue 12: no locked re-read first); a copy read before another change or edit
 still builds on them, and the history keeps every replaced password."""
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
 
+from tests.support import second_waits_for_first
 from vault import services
 from vault.models import Account
 
@@ -39,60 +37,15 @@ def test_a_change_from_a_copy_read_before_another_change_keeps_both_in_the_histo
     assert services.account_notes(returned) == "rack 5"
 
 
-def _lock_waits() -> int:
-    """Statements of another connection that write the account row and have not
-    finished (same account, so visible without PROCESS)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.processlist "
-                       "WHERE id <> CONNECTION_ID() AND command = 'Query' "
-                       "AND info LIKE 'UPDATE%%vault_account%%'")
-        return cursor.fetchone()[0]
-
-
-def _wait_for(condition, timeout: float = 10) -> None:
-    done = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        done.wait(0.05)
-    raise AssertionError("condition not reached")
-
-
 def test_a_change_waiting_for_another_builds_on_it(alice, root_account):
     """Two real connections: the first change holds the row; the second, from a copy
     read before, waits for it, then replaces the password the first one set."""
     stale = _copy(root_account)
-    changed, commit, errors = threading.Event(), threading.Event(), []
-
-    def change_and_hold():
-        try:
-            with transaction.atomic():
-                services.password_change(user=alice, account=_copy(root_account),
-                                         new_password="Changed-first-1")
-                changed.set()
-                commit.wait(20)
-        except Exception as exc:  # reported to the test thread below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    def change_stale():
-        try:
-            services.password_change(user=alice, account=stale, new_password="Changed-second-2")
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    first = threading.Thread(target=change_and_hold)
-    first.start()
-    assert changed.wait(20)
-    second = threading.Thread(target=change_stale)
-    second.start()
-    _wait_for(lambda: _lock_waits() >= 1)  # the second change is blocked on the row
-    commit.set()
-    first.join(20)
-    second.join(20)
+    errors = second_waits_for_first(
+        lambda: services.password_change(user=alice, account=_copy(root_account),
+                                         new_password="Changed-first-1"),
+        lambda: services.password_change(user=alice, account=stale,
+                                         new_password="Changed-second-2"))
     assert errors == []
     fresh = Account.objects.get(pk=root_account.pk)
     assert services.account_password(fresh) == "Changed-second-2"
