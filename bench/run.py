@@ -23,8 +23,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "lag_seconds": 20, "pack_sizes": [10000, 100000],
         "flowback_rows": 10000, "outage": 3.0, "detection_trials": 5, "crash_changes": 1000}
-QUICK = {"accounts": 200, "seconds": 2, "runs": 3, "lag_seconds": 3, "pack_sizes": [1000],
-         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 2, "crash_changes": 100}
+QUICK = {"accounts": 200, "seconds": 2, "runs": 1, "lag_seconds": 3, "pack_sizes": [1000],
+         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 1, "crash_changes": 100}
 
 
 def _version(command: list[str]) -> str:

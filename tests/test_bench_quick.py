@@ -25,7 +25,7 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     for name in LOAD_FIGURES:
         for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
             assert figures[name][key]["median"] > 0, (name, key)
-        assert len(figures[name]["runs"]) == 3
+        assert len(figures[name]["runs"]) == 1
     for kind in ("read", "write"):
         assert figures["openbao"][kind]["rps"]["median"] > 0
     assert figures["openbao"]["audit_log_lines"] > 0  # the peer really audited
@@ -40,7 +40,7 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     assert figures["audit_flowback"]["arrived"] == figures["audit_flowback"]["rows"]
     for scenario in ("link_freeze", "primary_kill"):
         for phase in ("to_failed", "to_alive"):
-            assert len(figures["ha_detection"][scenario][phase]["trials"]) == 2
+            assert len(figures["ha_detection"][scenario][phase]["trials"]) == 1
     audit = figures["audit_scale"]
     assert audit["export"]["lines"] >= audit["rows"] + 1  # the header and every row
     assert "intact" in audit["verify"]["output"]
