@@ -72,11 +72,13 @@ class DatabaseWrapper(mysql.DatabaseWrapper):
     def looks_alive(self) -> bool:
         """No round trip: an idle connection has nothing to read unless the server
         closed it (end-of-file) or it failed."""
+        # poll(), not select(): select() cannot take a descriptor above 1023.
+        poller = select.poll()
         try:
-            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+            poller.register(self.connection.fileno(), select.POLLIN)
+            return not poller.poll(0)
         except (Database.Error, OSError, ValueError):
             return False
-        return not readable
 
     def reconnected_cursor(self):
         """A cursor on a new connection, the dead one dropped (closing it may fail)."""
