@@ -2,11 +2,10 @@
 identities and labels, never passwords or notes."""
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from audit.integrity import event_hash
 from audit.models import AuditEvent, AuditOutbox, AuditSeal, OutboxSeal
 from audit.sealing import audit_seal, audit_witness  # noqa: F401 - their public home
 from ha.router import ReadOnlyNode, is_read_only_node
+from strongroom import rows
 
 Action = AuditEvent.Action
 # What a read-only node may do, hence audit. Anything else there is a write that
@@ -52,37 +52,8 @@ def audit_record(*, action: str, actor: Any = None, actor_name: str = "",
         detail=detail or {},
     )
     event.row_hash = event_hash(event.__dict__)
-    _insert(event)
+    rows.insert(event)
     return event
-
-
-def _insert(event: AuditEvent | AuditOutbox) -> None:
-    """What event.save() does for a new row, without compiling the same INSERT on every
-    call (issue 12): the statement is built once per model, each value prepared by its
-    own field as save() prepares it, so the stored row and its hash are the same.
-    Audit models have no save signals to skip."""
-    model = type(event)
-    using = router.db_for_write(model)
-    connection = connections[using]
-    fields = _insert_fields(model)
-    values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model, using), values)
-        event.pk = cursor.lastrowid
-    event._state.adding, event._state.db = False, using
-
-
-@functools.cache
-def _insert_fields(model) -> tuple:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-
-
-@functools.cache
-def _insert_sql(model, using: str) -> str:
-    quote_name = connections[using].ops.quote_name
-    columns = ", ".join(quote_name(f.column) for f in _insert_fields(model))
-    placeholders = ", ".join(["%s"] * len(_insert_fields(model)))
-    return f"INSERT INTO {quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
 
 
 def this_node_trail() -> tuple[type, type]:

@@ -9,6 +9,7 @@ from accounts.services import api_token_user
 from ha import staleness
 from ha.router import ReadOnlyNode, is_read_only_node
 from ha.versions import forget, node_skew
+from strongroom.handlers import is_api_path
 
 # What MariaDB says when the read-only layer in the database refuses a write: no
 # write grant (1142), read_only server (1290). Reaching them means the app layer was
@@ -22,10 +23,6 @@ DATABASE_UNREACHABLE_ERRORS = {2002, 2003, 2006, 2013}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Machine endpoints keep answering on a skewed node: monitoring must see it.
 VERSION_SKEW_EXEMPT = ("/static/", "/health", "/metrics", "/ha/status")
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
 
 
 class ReadOnlyNodeMiddleware:
@@ -45,7 +42,7 @@ class ReadOnlyNodeMiddleware:
                                      "read-only: changes can only be made on the primary.")
         if not isinstance(exception, ReadOnlyNode):
             return None
-        if _is_api(request):
+        if is_api_path(request.path):
             return JsonResponse({"error": str(exception), "read_only": True}, status=503)
         try:
             return render(request, "ha/read_only.html", {"message": str(exception)},
@@ -72,7 +69,7 @@ class DatabaseUnavailableMiddleware:
                 and exception.args[0] in DATABASE_UNREACHABLE_ERRORS):
             return None
         message = "This node's database cannot be reached just now; retry in a moment."
-        if _is_api(request):
+        if is_api_path(request.path):
             response = json_error(503, message)
         else:
             response = HttpResponse(message, status=503, content_type="text/plain")
@@ -108,7 +105,7 @@ class VersionSkewMiddleware:
 def _version_skew_response(request, skews) -> HttpResponse:
     message = ("This node's code and its database schema are from different releases: "
                + "; ".join(skew.describe() for skew in skews) + ".")
-    if _is_api(request):
+    if is_api_path(request.path):
         response = json_error(503, message, version_skew=[skew.as_json() for skew in skews])
     else:
         # No request context: the usual context processors read tables that may have
@@ -127,7 +124,7 @@ class StalenessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _is_api(request):
+        if not is_api_path(request.path):
             return self.get_response(request)
         try:
             limit = staleness.requested_max_staleness(request)

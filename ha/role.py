@@ -8,7 +8,9 @@ re-read only when its modification time or size changes (one stat per call).
 """
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
@@ -24,16 +26,23 @@ _cache: dict[str, object] = {"key": None, "role": "", "connected_as": None}
 
 
 def current_role() -> str:
-    path = settings.HA_DIR / "ha.env"
+    path = _ha_env(settings.HA_DIR)
     try:
         status = os.stat(path)
-        key = (str(path), status.st_mtime_ns, status.st_size)
+        key = (path, status.st_mtime_ns, status.st_size)
     except FileNotFoundError:
-        key = (str(path), None, None)
+        key = (path, None, None)
     if _cache["key"] != key:
-        role = read_env_file(path).get("STRONGROOM_ROLE", "") if key[1] is not None else ""
+        role = read_env_file(Path(path)).get("STRONGROOM_ROLE", "") if key[1] is not None \
+            else ""
         _cache.update(key=key, role=role if role in ROLES else "")
     return _cache["role"] or settings.NODE_ROLE
+
+
+@functools.lru_cache(maxsize=8)
+def _ha_env(ha_dir: Path) -> str:
+    # Asked several times per request: the path is built once (issue 12).
+    return str(ha_dir / "ha.env")
 
 
 def is_read_only_node() -> bool:

@@ -16,6 +16,13 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 # Sync workers; the request path waits on the database's fsync, so a few more
 # workers than cores keep both cores busy (STRONGROOM_WEB_WORKERS overrides).
 GUNICORN_WORKERS = int(os.environ.get("STRONGROOM_WEB_WORKERS", "4"))
+# Threads per worker: above 1, gunicorn runs gthread workers, whose other threads use
+# the time one request waits for MariaDB. Read here, where the command line is made:
+# a node's processes get only its env file's settings.
+GUNICORN_THREADS = os.environ.get("STRONGROOM_WEB_THREADS", "1")
+if not GUNICORN_THREADS.isdigit() or int(GUNICORN_THREADS) < 1:
+    raise SystemExit(f"STRONGROOM_WEB_THREADS must be a whole number ≥ 1, "
+                     f"not {GUNICORN_THREADS!r}")
 PROCESS_NAMES = ("web", "worker", "beat")
 PASSED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
@@ -49,7 +56,7 @@ def process_command(profile: Profile, name: str) -> list[str]:
     return {
         "web": [PYTHON, "-m", "gunicorn", "strongroom.wsgi:application",
                 "--bind", f"127.0.0.1:{profile.web_port}", "--workers", str(GUNICORN_WORKERS),
-                "--access-logfile", "-", "--timeout", "30"],
+                "--threads", GUNICORN_THREADS, "--access-logfile", "-", "--timeout", "30"],
         "worker": [PYTHON, "-m", "celery", "-A", "strongroom", "worker", "--concurrency", "2",
                    "--loglevel", "WARNING", "--hostname", f"worker@{profile.name}"],
         "beat": [PYTHON, "-m", "celery", "-A", "strongroom", "beat", "--loglevel", "INFO",

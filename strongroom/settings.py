@@ -129,6 +129,18 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
+# /api/ (strongroom.handlers): the layers above that a bearer-token request needs, in
+# the same order. It carries no cookie and logs in with no password, so it has no
+# session, CSRF token, two-factor state, flash messages or login lockout to handle.
+# CommonMiddleware stays: it checks the Host header against ALLOWED_HOSTS.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ha.middleware.VersionSkewMiddleware",
+    "ha.middleware.StalenessMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "ha.middleware.ReadOnlyNodeMiddleware",
+    "ha.middleware.DatabaseUnavailableMiddleware",
+]
 
 ROOT_URLCONF = "strongroom.urls"
 WSGI_APPLICATION = "strongroom.wsgi.application"

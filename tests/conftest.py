@@ -8,7 +8,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from accounts.roles import ADMINISTRATOR, AUDITOR, PASSWORD_ADMINISTRATOR, PASSWORD_USER
-from tests.support import CHROMEDRIVER, CHROMIUM, person
+from tests.support import CHROMEDRIVER, CHROMIUM, Client, person
 from vault import keyring
 
 
@@ -24,6 +24,12 @@ def master_key(master_key_path) -> keyring.MasterKey:
     key = keyring.read_key_file(master_key_path)
     keyring.install(key)
     return key
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's client, with /api/ through the API's middleware as in production."""
+    return Client()
 
 
 @pytest.fixture

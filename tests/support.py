@@ -13,15 +13,37 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+import django.test
 from django.contrib.auth.models import Group, User
+from django.test.client import ClientHandler
 
 from localservices.node import ROOT, Profile
 from localservices.processes import node_environment
+from strongroom.handlers import ApiMiddlewareMixin, is_api_path
 
 PASSWORD = "Correct-horse-battery-9"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 T = TypeVar("T")
+
+
+class Client(django.test.Client):
+    """Django's test client with /api/ through the API's own middleware chain, as the
+    WSGI application sends it (strongroom.handlers.PathDispatch)."""
+
+    def __init__(self, enforce_csrf_checks: bool = False, **options) -> None:
+        super().__init__(enforce_csrf_checks, **options)
+        self.web_handler = self.handler
+        self.api_handler = _ApiClientHandler(enforce_csrf_checks)
+
+    def request(self, **request):
+        api = is_api_path(request["PATH_INFO"])
+        self.handler = self.api_handler if api else self.web_handler
+        return super().request(**request)
+
+
+class _ApiClientHandler(ApiMiddlewareMixin, ClientHandler):
+    pass
 
 
 def person(*, username: str, role: str) -> User:

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import DatabaseError, connections
-from django.test import Client
 
 from accounts.services import api_token_create
 from audit.models import AuditEvent, AuditOutbox
 from ha.dbconnect import admin_cursor
+from tests.support import Client
 from vault import services
 
 # Real commits: a trigger cannot be created while a test transaction holds the table.

@@ -1,7 +1,8 @@
 """Errors nobody handled: JSON on /api/ paths (the API promises JSON errors), the
 HTML page elsewhere; never the exception's text."""
 import pytest
-from django.test import Client
+
+from tests.support import Client
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.services import Action, audit_record
+from strongroom import rows
 from vault import datakeys, keyring, limits, passwords, sealing
 from vault.models import (Account, AccountShare, PasswordPolicy, PasswordVersion, Permission,
                           Resource, ResourceShare)
@@ -225,8 +226,7 @@ def _password_replace(*, user, account: Account, new_password: str, now, key) ->
     old_password, notes = account_password(account), account_notes(account)
     _seal_account(account, password=new_password, notes=notes, key=key)
     account.password_changed_at = now
-    if not Account.objects.filter(pk=account.pk, **was).update(
-            **{name: getattr(account, name) for name in _SEALED_FIELDS}):
+    if not rows.update_unchanged(account, fields=_SEALED_FIELDS, was=was):
         for name, value in was.items():
             setattr(account, name, value)
         return False
@@ -234,7 +234,7 @@ def _password_replace(*, user, account: Account, new_password: str, now, key) ->
                               replaced_at=now, replaced_by=user, key_id=key.key_id)
     version.password_ct = _seal(old_password, record=f"passwordversion:{version.pk}",
                                 field="password", key=key)
-    version.save(force_insert=True)
+    rows.insert(version)
     return True
 
 
