@@ -65,12 +65,17 @@ def _permissions_sql() -> str:
     group_perms, gp_group, gp_perm = through(Group, "permissions")
     permission, content_type = Permission._meta, Permission._meta.get_field("content_type")
     ct = content_type.related_model._meta
+    # Each half starts from the user's own rows, by index: an IN (… UNION …) made
+    # MariaDB test every permission against the subquery (~850 rows read per page).
+    names = (f"SELECT ct.{quote(ct.get_field('app_label').column)}, "
+             f"p.{quote(permission.get_field('codename').column)} ")
+    to_names = (f"INNER JOIN {quote(permission.db_table)} p "
+                f"ON p.{quote(permission.pk.column)} = {{permission_id}} "
+                f"INNER JOIN {quote(ct.db_table)} ct "
+                f"ON ct.{quote(ct.pk.column)} = p.{quote(content_type.column)} ")
     return (
-        f"SELECT ct.{quote(ct.get_field('app_label').column)}, "
-        f"p.{quote(permission.get_field('codename').column)} "
-        f"FROM {quote(permission.db_table)} p INNER JOIN {quote(ct.db_table)} ct "
-        f"ON ct.{quote(ct.pk.column)} = p.{quote(content_type.column)} "
-        f"WHERE p.{quote(permission.pk.column)} IN ("
-        f"SELECT up.{up_perm} FROM {user_perms} up WHERE up.{up_user} = %s "
-        f"UNION SELECT gp.{gp_perm} FROM {group_perms} gp INNER JOIN {user_groups} ug "
-        f"ON ug.{ug_group} = gp.{gp_group} WHERE ug.{ug_user} = %s)")
+        f"{names}FROM {user_perms} up {to_names.format(permission_id=f'up.{up_perm}')}"
+        f"WHERE up.{up_user} = %s "
+        f"UNION {names}FROM {user_groups} ug INNER JOIN {group_perms} gp "
+        f"ON gp.{gp_group} = ug.{ug_group} {to_names.format(permission_id=f'gp.{gp_perm}')}"
+        f"WHERE ug.{ug_user} = %s")

@@ -1,6 +1,8 @@
 """The four roles are Django groups carrying permissions; a user holds exactly one."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 ADMINISTRATOR = "Administrator"
 PASSWORD_ADMINISTRATOR = "Password administrator"
 PASSWORD_USER = "Password user"
@@ -16,6 +18,10 @@ ROLES = list(ROLE_PERMISSIONS)
 
 
 def role_of(user) -> str:
-    # .all() so a list that prefetched the groups asks nothing more per user.
-    names = {group.name for group in user.groups.all()}
+    return role_named(group.name for group in user.groups.all())
+
+
+def role_named(group_names: Iterable[str]) -> str:
+    """The role among a user's groups ("" if none)."""
+    names = set(group_names)
     return next((role for role in ROLES if role in names), "")

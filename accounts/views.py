@@ -169,8 +169,9 @@ def user_list(request):
     except BadCursor as exc:
         messages.warning(request, f"{exc} Showing the first page.")
         page = selectors.user_page()
+    roles = selectors.roles_of(page.rows)
     return render(request, "accounts/user_list.html", {
-        "page": page, "users": [(user, role_of(user)) for user in page.rows],
+        "page": page, "users": [(user, roles[user.pk]) for user in page.rows],
         "teams": Team.objects.prefetch_related("members")})
 
 

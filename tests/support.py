@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import django.test
 from django.contrib.auth.models import Group, User
+from django.db import connections
 from django.test.client import ClientHandler
 
 from localservices.node import ROOT, Profile
@@ -44,6 +45,14 @@ class Client(django.test.Client):
 
 class _ApiClientHandler(ApiMiddlewareMixin, ClientHandler):
     pass
+
+
+def handler_reads(using: str = "default") -> int:
+    """Rows this connection's statements have read so far (MariaDB's Handler_read_*
+    counters; the SHOW itself adds one)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%%'")
+        return sum(int(value) for _, value in cursor.fetchall())
 
 
 def person(*, username: str, role: str) -> User:

@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team
-from accounts.roles import PASSWORD_USER
+from accounts.roles import ADMINISTRATOR, PASSWORD_USER, role_of
+from accounts.selectors import roles_of, user_page
 from strongroom.keyset import AFTER, PAGE_SIZE, encode_cursor, keyset_page
+from tests.support import handler_reads
 from vault import services
 from vault.models import Permission, Resource
 
@@ -234,3 +236,16 @@ def test_a_login_search_finds_the_same_pages_with_few_or_many_matches(
                              permission=Permission.VIEW)
     client.force_login(bob)
     assert walk(client, "/?q=deplo") == [[f"host-{n:03}" for n in range(10, 14)]]
+
+
+def test_a_user_pages_roles_read_that_pages_memberships_only(alice, bob):
+    role = Group.objects.get(name=PASSWORD_USER)
+    role.user_set.add(*User.objects.bulk_create([User(username=f"u{n:03}") for n in range(600)]))
+    page = user_page()
+    before = handler_reads()
+    roles = roles_of(page.rows)
+    read = handler_reads() - before - 1  # the first SHOW reads one row of its own
+    assert roles == {user.pk: role_of(user) for user in page.rows}
+    assert set(roles.values()) == {PASSWORD_USER, ADMINISTRATOR}
+    # Was every membership of every group (the whole user table) through prefetch_related.
+    assert read <= 2 * PAGE_SIZE + 10
