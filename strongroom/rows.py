@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 from django.db import connections, router
-from django.db.models.fields import AutoFieldMixin
 
 
 def columns(model, alias: str) -> str:
@@ -69,7 +68,7 @@ def insert(obj) -> None:
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(model, using), values)
-        if model._meta.pk not in fields:
+        if model._meta.pk.db_returning:
             obj.pk = cursor.lastrowid
     obj._state.adding, obj._state.db = False, using
 
@@ -94,9 +93,9 @@ def update_unchanged(obj, *, fields: tuple[str, ...], was: dict) -> bool:
 
 @functools.cache
 def _insert_fields(model) -> tuple:
-    pk = model._meta.pk
-    auto = pk.db_returning or isinstance(pk, AutoFieldMixin)
-    return tuple(f for f in model._meta.concrete_fields if not (f.primary_key and auto))
+    # An auto-increment key (db_returning) is the database's to give; others are sent.
+    return tuple(f for f in model._meta.concrete_fields
+                 if not (f.primary_key and f.db_returning))
 
 
 @functools.cache

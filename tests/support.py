@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TypeVar
 
 import django.test
 from django.contrib.auth.models import Group, User
-from django.db import connections
+from django.db import connections, transaction
 from django.test.client import ClientHandler
 
 from localservices.node import ROOT, Profile
@@ -120,9 +121,7 @@ def wait_until(condition: Callable[[], T], *, timeout: float = 20,
 def _account_row_waiters() -> int:
     """Statements of another connection that lock or write an account row and have not
     finished (the same database account, so visible without PROCESS)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
+    with connections["default"].cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM information_schema.processlist "
                        "WHERE id <> CONNECTION_ID() AND command = 'Query' "
                        "AND info LIKE '%%vault_account%%' "
@@ -135,10 +134,6 @@ def second_waits_for_first(first: Callable[[], object], second: Callable[[], obj
     """`first` runs in a transaction on a connection of its own and holds it open until
     `second`, on another, is blocked on the account row; then both finish. Returns
     what either raised (a transactional test: each thread commits for real)."""
-    import threading
-
-    from django.db import connections, transaction
-
     done, commit, errors = threading.Event(), threading.Event(), []
 
     def hold() -> None:
