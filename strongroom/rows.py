@@ -76,8 +76,9 @@ def insert(obj) -> None:
 def update_unchanged(obj, *, fields: tuple[str, ...], was: dict) -> bool:
     """UPDATE of `fields` (attribute names) of obj's row where each column named in `was`
     still holds that value (none of them NULL): what
-    type(obj).objects.filter(pk=obj.pk, **was).update(**those fields) does. False if no
-    row matched."""
+    type(obj).objects.filter(pk=obj.pk, **was).update(**those fields) does, except that
+    the row is always reached by its primary key (see _update_sql). False if no row
+    matched."""
     model = type(obj)
     using = router.db_for_write(model)
     connection = connections[using]
@@ -113,5 +114,10 @@ def _update_sql(model, using: str, fields: tuple[str, ...], unchanged: tuple[str
     meta = model._meta
     column = lambda name: quote(meta.get_field(name).column)  # noqa: E731
     where = " AND ".join(f"{column(name)} = %s" for name in (meta.pk.name, *unchanged))
-    return (f"UPDATE {quote(meta.db_table)} SET "
+    # Through the primary key, whatever else is compared: the other writers of a row
+    # (the key rotation's reseal batches) lock it first, then its secondary index
+    # entries. Given `id = … AND key_id = …`, MariaDB picks the key_id index (extended
+    # by the primary key, it looks as selective) and would take the two in the
+    # opposite order: a deadlock.
+    return (f"UPDATE {quote(meta.db_table)} FORCE INDEX (PRIMARY) SET "
             f"{', '.join(f'{column(name)} = %s' for name in fields)} WHERE {where}")

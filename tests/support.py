@@ -129,19 +129,21 @@ def _account_row_waiters() -> int:
         return cursor.fetchone()[0]
 
 
-def second_waits_for_first(first: Callable[[], object], second: Callable[[], object]
-                           ) -> list[Exception]:
+def second_waits_for_first(first: Callable[[], object], second: Callable[[], object],
+                           then: Callable[[], object] = lambda: None) -> list[Exception]:
     """`first` runs in a transaction on a connection of its own and holds it open until
-    `second`, on another, is blocked on the account row; then both finish. Returns
-    what either raised (a transactional test: each thread commits for real)."""
-    done, commit, errors = threading.Event(), threading.Event(), []
+    `second`, on another, is blocked on the account row; then `then` runs in the same
+    transaction and both finish. Returns what either raised (a transactional test:
+    each thread commits for real)."""
+    done, blocked, errors = threading.Event(), threading.Event(), []
 
     def hold() -> None:
         try:
             with transaction.atomic():
                 first()
                 done.set()
-                commit.wait(20)
+                blocked.wait(20)
+                then()
         except Exception as exc:  # reported to the caller
             errors.append(exc)
         finally:
@@ -158,7 +160,7 @@ def second_waits_for_first(first: Callable[[], object], second: Callable[[], obj
     holder = threading.Thread(target=hold)
     holder.start()
     if not done.wait(20):
-        commit.set()
+        blocked.set()
         holder.join(20)
         return errors or [AssertionError("the first change never finished")]
     waiter = threading.Thread(target=wait)
@@ -167,7 +169,7 @@ def second_waits_for_first(first: Callable[[], object], second: Callable[[], obj
         wait_until(lambda: _account_row_waiters() >= 1, timeout=10,
                    what="the second change blocked on the account row")
     finally:
-        commit.set()
+        blocked.set()
         holder.join(20)
         waiter.join(20)
     return errors

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import TotpDevice
-from tests.support import run_manage, start_web_process
-from vault import keyring
+from tests.support import run_manage, second_waits_for_first, start_web_process
+from vault import keyring, sealing
 from vault.models import Account, PasswordVersion
 from vault.services import (account_create, account_notes, account_password, password_change,
                             version_password)
@@ -165,6 +165,30 @@ def test_a_vault_from_before_data_keys_opens_and_rotates_its_values_away(
 
     start_up(new_key_path)
     assert account_password(Account.objects.get(pk=account.pk)) == "legacy-pw"
+
+
+def test_a_password_change_meeting_a_reseal_batch_waits_for_it_and_does_not_deadlock(
+        vault_in_use, new_key_path, alice):
+    """A reseal batch locks its rows by primary key, then moves their key_id index
+    entries. A change that reached the row through the key_id index (MariaDB's choice
+    for `id = … AND key_id = …`) held that entry while it waited for the row: a
+    deadlock, answered with a 500 during a rotation."""
+    from vault.rotation import _reseal_batch_once, rotation_begin
+
+    current = rotation_begin(new_key=keyring.read_key_file(new_key_path))
+    account = vault_in_use[0]
+    errors = second_waits_for_first(
+        # The batch's own first lock on the row, then the batch itself.
+        lambda: Account.objects.select_for_update().get(pk=account.pk),
+        lambda: password_change(user=alice, account=Account.objects.get(pk=account.pk),
+                                new_password="pw-0-C"),
+        then=lambda: _reseal_batch_once(Account, dict(sealing.sealed_models())[Account],
+                                        batch_size=10))
+    assert errors == []
+    fresh = Account.objects.get(pk=account.pk)
+    assert fresh.key_id == current.key_id
+    assert account_password(fresh) == "pw-0-C"
+    assert version_password(fresh.history.order_by("-replaced_at").first()) == "pw-0-B"
 
 
 def test_a_second_rotation_to_another_key_is_refused_until_the_first_is_finished(
