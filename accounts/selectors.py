@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import TotpDevice
+from accounts.models import Team, TotpDevice
 from accounts.roles import role_named
 from audit.models import AuditEvent
 from strongroom.keyset import Page, keyset_page
@@ -35,6 +36,12 @@ def user_page(*, cursor: str = "") -> Page:
     cursor that is not a page link."""
     return keyset_page(get_user_model().objects.all(), fields=("username",), types=(str,),
                        cursor=cursor)
+
+
+def teams_with_sizes():
+    """Every team with its member count (`size`): the user list names the teams, not
+    each member of each one, so the page does not grow with the teams (issue 12)."""
+    return Team.objects.annotate(size=Count("members")).order_by("name")
 
 
 def roles_of(users: list) -> dict[int, str]:

@@ -172,7 +172,7 @@ def user_list(request):
     roles = selectors.roles_of(page.rows)
     return render(request, "accounts/user_list.html", {
         "page": page, "users": [(user, roles[user.pk]) for user in page.rows],
-        "teams": Team.objects.prefetch_related("members")})
+        "teams": selectors.teams_with_sizes()})
 
 
 @permission_required("accounts.manage_users", raise_exception=True)

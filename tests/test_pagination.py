@@ -188,6 +188,21 @@ def test_the_user_list_asks_as_often_with_3_users_as_with_200(client, alice, bob
     assert _queries(client, "/accounts/users/") == small
 
 
+def _teams_part(client) -> str:
+    return client.get("/accounts/users/").content.decode().split("<h2>Teams</h2>")[1]
+
+
+def test_the_user_list_shows_each_team_s_size_not_every_member(client, alice, bob):
+    # Every member of every team on each visit made the page grow with the teams.
+    team = Team.objects.create(name="ops")
+    team.members.add(alice, bob)
+    client.force_login(alice)
+    small = _teams_part(client)
+    team.members.add(*User.objects.bulk_create([User(username=f"u{n:03}") for n in range(300)]))
+    assert "2 members" in small and "bob" not in small
+    assert _teams_part(client) == small.replace("2 members", "302 members")
+
+
 def test_the_api_pages_resources_through_the_link_header(client, alice, bob):
     from accounts.services import api_token_create
 
