@@ -1,7 +1,9 @@
 """S3: replication broke on a conflicting row; `ha_resync` on the secondary rebuilds it
 from the primary over the network (a fresh snapshot, no pack copied by hand), keeping
-the audit rows the primary has not received yet. Its own pair: the rebuild drops the
-secondary's replicated schema."""
+the audit rows the primary has not received yet. On the suite's shared pair: the
+rebuild drops the secondary's replicated schema and reloads it from the primary, so
+the modules after this one find the pair as healthy as before (the last test waits
+for it)."""
 import re
 import uuid
 from contextlib import contextmanager
@@ -11,7 +13,7 @@ import pytest
 
 from audit.shipping import SHIP_LOCK
 from tests.ha.nodefiles import client_certificate, snapshot_password
-from tests.ha.support import (Node, Pair, WebClient, conflicting_row_write, running_pair,
+from tests.ha.support import (Node, Pair, WebClient, conflicting_row_write,
                               wait_for_statuses, wait_healthy)
 from tests.support import run_manage, wait_until
 
@@ -22,9 +24,9 @@ ACCESS_DENIED = 1045
 
 
 @pytest.fixture(scope="module")
-def resync_pair(tmp_path_factory) -> Pair:
-    with running_pair(tmp_path_factory.mktemp("resync"), server_id=61) as pair:
-        yield pair
+def resync_pair(pair) -> Pair:
+    wait_healthy(pair)
+    return pair
 
 
 @contextmanager
