@@ -97,7 +97,7 @@ class VersionSkewMiddleware:
                 return _version_skew_response(request, skews)
         response = self.get_response(request)
         # A request under way when the rebuild began: its error is the rebuild's.
-        if response.status_code == 500 and is_rebuilding():
+        if response.status_code == 500 and is_rebuilding(fresh=True):
             return _rejoining_response(request)
         return response
 
