@@ -81,6 +81,10 @@ class DataAtRisk:
     heartbeat_at: datetime | None
     semi_sync: str
 
+    def all_applied(self) -> bool:
+        """Everything the old primary had written at its last heartbeat is applied here."""
+        return gtid_covers(self.applied, self.primary_position)
+
     def lines(self) -> list[str]:
         beat = (f"{self.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if self.heartbeat_at
                 else "never")
@@ -137,8 +141,10 @@ class Promotion:
     notice_path: Path
 
 
-def promote(*, by: str, reason: str = "", force: bool = False,
+def promote(*, by: str, reason: str = "", force: bool = False, handover: bool = False,
             progress: Callable[[str], None] = lambda message: None) -> Promotion:
+    """`handover`: the old primary fenced itself and marked its last change (a planned
+    switchover); once this node has applied it, nothing is at risk and nothing to warn of."""
     role = current_role()
     if role != "secondary":
         raise FailoverError(f"this node is {role}, not a secondary: only a secondary can "
@@ -147,9 +153,14 @@ def promote(*, by: str, reason: str = "", force: bool = False,
     with admin_cursor() as cursor:
         state = replica_state(cursor)
         risk = data_at_risk(cursor, state)
-    for line in risk.lines():
-        progress(line)
-    reachable = old_primary_reachable(state)
+    clean = handover and risk.all_applied()
+    if clean:
+        progress(f"the old primary handed over at {risk.primary_position or 'its start'} "
+                 f"and all of it is applied here: nothing is at risk")
+    else:
+        for line in risk.lines():
+            progress(line)
+    reachable = "" if clean else old_primary_reachable(state)
     if reachable and not force:
         raise FailoverError(
             f"the old primary is still reachable: {reachable}. Promoting now would leave "

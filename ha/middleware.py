@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from accounts.api_auth import json_error
 from accounts.services import api_token_user
 from ha import staleness
+from ha.rebuilding import MESSAGE as REJOINING, is_rebuilding
 from ha.router import ReadOnlyNode, is_read_only_node
 from ha.versions import forget, node_skew
 from strongroom.handlers import is_api_path
@@ -77,19 +78,28 @@ class DatabaseUnavailableMiddleware:
 
 
 class VersionSkewMiddleware:
-    """Code and schema of different releases: a 503 that names the migrations that
-    differ and what to do, before any view can fail on a missing column. The check is
-    remembered for VERSION_CHECK_SECONDS (ha.versions), so it costs no query per request."""
+    """The replicated schema is not what this code expects. Code and schema of different
+    releases: a 503 that names the migrations that differ and what to do, before any
+    view can fail on a missing column. The check is remembered for VERSION_CHECK_SECONDS
+    (ha.versions), so it costs no query per request. The schema being rebuilt from the
+    primary's snapshot (ha.rebuilding): a 503 "rejoining", whatever part of the request
+    (a middleware reading the session's user, a view) meets a missing table."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not request.path.startswith(VERSION_SKEW_EXEMPT):
+            if is_rebuilding():
+                return _rejoining_response(request)
             skews = node_skew()
             if skews:
                 return _version_skew_response(request, skews)
-        return self.get_response(request)
+        response = self.get_response(request)
+        # A request under way when the rebuild began: its error is the rebuild's.
+        if response.status_code == 500 and is_rebuilding(fresh=True):
+            return _rejoining_response(request)
+        return response
 
     def process_exception(self, request, exception):
         # The schema changed between two checks: look again now, so the answer is the
@@ -100,6 +110,17 @@ class VersionSkewMiddleware:
         forget()
         skews = node_skew()
         return _version_skew_response(request, skews) if skews else None
+
+
+def _rejoining_response(request) -> HttpResponse:
+    if is_api_path(request.path):
+        response = json_error(503, REJOINING, rejoining=True)
+    else:
+        # No request context: the context processors read tables being reloaded.
+        response = HttpResponse(render_to_string("ha/rejoining.html",
+                                                 {"message": REJOINING}), status=503)
+    response["Retry-After"] = "5"  # a rebuild takes seconds
+    return response
 
 
 def _version_skew_response(request, skews) -> HttpResponse:

@@ -6,11 +6,16 @@ run again on the other node to swap back (fail back).
 2. The primary's status check fences it (no change is accepted from then on) and,
    after its last commit, marks the heartbeat row "handing over to <secondary>".
 3. The secondary sees that row arrive by replication, so it has applied everything,
-   and promotes itself (a new epoch).
+   and promotes itself (a new epoch). The time changes were refused is measured from
+   the moment the primary fenced itself (which the row carries as its beat time) to
+   the moment this node took changes (its epoch's promotion time), by the two nodes'
+   clocks: what a client sees, give or take the requests under way.
 4. It builds a pack for the old primary with ha_setup's code and sends it the same
    way; the old primary's status check rejoins with it (ha_rejoin's code) and
-   replicates from the new primary.
-Users of either node see seconds of read-only, never an error.
+   replicates from the new primary; while its replicated schema is reloaded its pages
+   and API answer 503 "rejoining" (ha/rebuilding.py).
+Users of either node see seconds of read-only, never an error. Each request's payload
+(a whole pack) is deleted once handled, and handled requests are kept only for a while.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +39,7 @@ from ha.dbconnect import admin_cursor, query_one
 from ha.failover import EpochNotice, FailoverError, fence, own_epoch, peer_insert, promote
 from ha.models import Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_private
+from ha.rebuilding import rebuilding
 from ha.rejoin import rejoin
 from ha.replica import replica_state
 from ha.role import current_role
@@ -43,6 +50,8 @@ from vault import keyring
 logger = logging.getLogger(__name__)
 HANDOVER_WAIT_SECONDS = 30
 REJOIN_WAIT_SECONDS = 120
+# A handled request is kept (without its payload) this long, as a record.
+PEER_REQUEST_KEEP = timedelta(days=7)
 
 
 def _request_mac(kind: str, node: str, epoch: int, payload: bytes) -> str:
@@ -90,17 +99,20 @@ def switchover(*, address: str, port: int,
     progress(f"asked {old_primary} to hand over; waiting for its last change")
     handed_over = _wait(lambda: Heartbeat.objects.filter(
         id=1, handover_to=settings.NODE_NAME).exists(), HANDOVER_WAIT_SECONDS)
-    read_only_from = time.monotonic()
     if not handed_over:
         raise FailoverError(
             f"{old_primary} did not hand over within {HANDOVER_WAIT_SECONDS} s (are its "
             f"Celery worker and beat running?). If it did fence itself, it serves read-only "
             f"until this command is run again.")
+    # The handover row's beat time: when the old primary stopped taking changes. Read
+    # now: once this node is the primary, its own heartbeat overwrites the row.
+    fenced_at = Heartbeat.objects.values_list("beat_at", flat=True).get(id=1)
     promotion = promote(by="ha_switchover", reason=f"planned switchover from {old_primary}",
-                        force=True, progress=progress)
-    read_only_seconds = time.monotonic() - read_only_from
+                        force=True, handover=True, progress=progress)
+    read_only_seconds = max(0.0, (promotion.epoch.promoted_at - fenced_at).total_seconds())
     progress(f"promoted at epoch {promotion.epoch.number}; changes were refused for "
-             f"{read_only_seconds:.1f} s")
+             f"{read_only_seconds:.1f} s (from {old_primary} fencing itself to this node "
+             f"taking changes)")
     pack = _pack_for(old_primary, address=address, port=port)
     if not _request_send(PeerRequest.PACK, promotion.epoch.number, pack):
         raise FailoverError(f"this node is the primary now, but {old_primary} could not be "
@@ -145,15 +157,29 @@ def peer_requests_handle() -> None:
             handled_at=timezone.now())
         if not claimed:
             continue  # another worker took it
-        expected = _request_mac(request.kind, request.node, request.epoch,
-                                bytes(request.payload))
-        if not hmac.compare_digest(expected, request.mac):
-            logger.error("ignoring a %s request from %s: its signature does not match this "
-                         "vault's key", request.kind, request.node)
-        elif request.kind == PeerRequest.SWITCHOVER and current_role() == "primary":
-            _hand_over(request)
-        elif request.kind == PeerRequest.PACK and current_role() in ("primary", "fenced"):
-            _rejoin_with(request)
+        try:
+            _handle(request)
+        finally:
+            # Handled, well or not: the pack (the whole vault, encrypted) goes.
+            PeerRequest.objects.filter(id=request.id).update(payload=b"")
+    peer_requests_prune(now=timezone.now())
+
+
+def _handle(request: PeerRequest) -> None:
+    expected = _request_mac(request.kind, request.node, request.epoch, bytes(request.payload))
+    if not hmac.compare_digest(expected, request.mac):
+        logger.error("ignoring a %s request from %s: its signature does not match this "
+                     "vault's key", request.kind, request.node)
+    elif request.kind == PeerRequest.SWITCHOVER and current_role() == "primary":
+        _hand_over(request)
+    elif request.kind == PeerRequest.PACK and current_role() in ("primary", "fenced"):
+        _rejoin_with(request)
+
+
+def peer_requests_prune(*, now: datetime) -> int:
+    """Requests older than PEER_REQUEST_KEEP go, handled or not (one never handled
+    by then is stale: a pack expires within a day)."""
+    return PeerRequest.objects.filter(reported_at__lt=now - PEER_REQUEST_KEEP).delete()[0]
 
 
 def _hand_over(request: PeerRequest) -> None:
@@ -161,16 +187,20 @@ def _hand_over(request: PeerRequest) -> None:
         logger.error("ignoring a switchover to %s at epoch %s: this node is at epoch %s",
                      request.node, request.epoch, own_epoch())
         return
+    fenced_at = timezone.now()
     fence(EpochNotice(epoch=request.epoch, node=request.node, source="a planned switchover"),
           reason=f"handing over to {request.node} (planned switchover): this node accepts "
                  f"no changes and becomes its secondary in a moment")
     # read_only is on and every commit in flight has finished: the admin account (which
-    # may still write) marks the end of this primary's history.
+    # may still write) marks the end of this primary's history. Its beat time is when
+    # this node stopped taking changes (its data is as of then): the other node measures
+    # from it how long neither took changes.
     table = quote_identifier(Heartbeat._meta.db_table)
     with admin_cursor() as cursor:
         cursor.execute(f"USE {quote_identifier(settings.DATABASES['default']['NAME'])}")
-        cursor.execute(f"UPDATE {table} SET handover_to = %s, beat_at = UTC_TIMESTAMP(6), "
-                       f"gtid_binlog_pos = @@gtid_binlog_pos WHERE id = 1", (request.node,))
+        cursor.execute(f"UPDATE {table} SET handover_to = %s, beat_at = %s, "
+                       f"gtid_binlog_pos = @@gtid_binlog_pos WHERE id = 1",
+                       (request.node, fenced_at.replace(tzinfo=None)))
         position = query_one(cursor, "SELECT @@gtid_binlog_pos")
     logger.warning("handed over to %s at %s", request.node, position)
 
@@ -179,7 +209,9 @@ def _rejoin_with(request: PeerRequest) -> None:
     path = settings.HA_DIR / "switchover-pack.zip"
     write_private(path, bytes(request.payload))
     try:
-        result = rejoin(path=path, progress=lambda line: logger.warning("rejoin: %s", line))
+        with rebuilding():
+            result = rejoin(path=path,
+                            progress=lambda line: logger.warning("rejoin: %s", line))
     finally:
         path.unlink(missing_ok=True)
     connections.close_all()

@@ -4,6 +4,7 @@ the age, and a write's GTID from the primary makes the secondary answer only onc
 has applied that write: read-your-writes across nodes."""
 import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -36,6 +37,12 @@ def _api(node, token: str, method: str, path: str, *, headers: dict | None = Non
 def _data_age(pair, token: str) -> float:
     _, _, headers = _api(pair.secondary, token, "GET", "/api/v1/resources/")
     return float(headers["Strongroom-Data-Age"])
+
+
+def _applied_heartbeat(pair) -> datetime:
+    """The primary's last heartbeat as the secondary has applied it."""
+    beat = pair.secondary.sql("SELECT beat_at FROM strongroom.ha_heartbeat WHERE id = 1")[0][0]
+    return beat.replace(tzinfo=timezone.utc)
 
 
 def _fresh_again(pair, token: str) -> None:
@@ -80,10 +87,19 @@ def test_a_client_reads_its_own_write_on_the_secondary_by_sending_its_gtid(
         assert status == 200
         gtid = headers["Strongroom-Gtid"]
         started = time.monotonic()
+        held_back = _applied_heartbeat(pair)
+        sent = datetime.now(timezone.utc)
         status, body, _ = _api(pair.secondary, api_token, "GET", path,
                                headers={"Strongroom-Gtid": gtid})
+        answered = datetime.now(timezone.utc)
         assert status == 503 and body["gtid"] == gtid and "password" not in body
-        assert "has not applied the write" in body["error"] and body["data_age_seconds"] >= 0
+        assert "has not applied the write" in body["error"]
+        # The age is that of the last heartbeat the secondary applied, which the frozen
+        # link holds back: as old as the test's clock says between asking and answer.
+        as_of = datetime.fromisoformat(body["data_as_of"])
+        assert held_back <= as_of <= _applied_heartbeat(pair)
+        assert (sent - as_of).total_seconds() - 0.001 <= body["data_age_seconds"] \
+            <= (answered - as_of).total_seconds() + 0.001
         assert time.monotonic() - started < 10  # a bounded wait, not a hung worker
     finally:
         pair.link.resume()

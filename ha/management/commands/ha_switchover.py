@@ -30,5 +30,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{settings.NODE_NAME} is the primary now (epoch {result.epoch}); "
             f"{result.old_primary} replicates from it. Changes were refused for "
-            f"{result.read_only_seconds:.1f} s; {result.total_seconds:.1f} s in all. "
+            f"{result.read_only_seconds:.1f} s (from {result.old_primary} fencing itself to "
+            f"this node taking changes); {result.total_seconds:.1f} s in all. "
             f"Run ha_switchover on {result.old_primary} to swap back.")
