@@ -11,7 +11,9 @@ import pytest
 from tests.ha.support import Pair, WebClient, running_pair
 
 
-@pytest.fixture(scope="session")
+# Package scope: the pair goes when the last test of tests/ha is done, instead of idling
+# (two beats and workers) beside every test that pytest-django orders after them.
+@pytest.fixture(scope="package")
 def pair(tmp_path_factory) -> Pair:
     with running_pair(tmp_path_factory.mktemp("ha"), server_id=11) as pair:
         yield pair
