@@ -207,9 +207,12 @@ def ensure_service_user(user: str, *, home: Path) -> None:
 
 def check_code_readable(user: str) -> None:
     """The service user runs the code from this checkout: it must be able to."""
-    result = subprocess.run([PYTHON, "-c", "import django, strongroom"], cwd=ROOT,
-                            capture_output=True, **as_user(user))
-    if result.returncode != 0:
+    try:
+        readable = subprocess.run([PYTHON, "-c", "import django, strongroom"], cwd=ROOT,
+                                  capture_output=True, **as_user(user)).returncode == 0
+    except PermissionError:  # it cannot even reach the interpreter or the directory
+        readable = False
+    if not readable:
         raise ServiceError(f"the user {user} cannot run the code in {ROOT}: put the "
                            f"checkout where it can read it (such as /opt/strongroom)")
 
