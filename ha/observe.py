@@ -146,8 +146,10 @@ def observe_primary(*, now: datetime) -> Observation:
         "outbox_pending": report.outbox_pending if report else None,
     }
     if age is None or age > settings.HA_REPORT_STALE_SECONDS:
-        silent = "never" if age is None else f"for {age:.1f} s"
-        reason = f"no report from the secondary {silent}: the secondary or the link is down"
+        reason = ("no secondary has reported to this primary yet: none has joined, or "
+                  "the secondary or the link is down" if age is None else
+                  f"no report from the secondary for {age:.1f} s: the secondary or the "
+                  f"link is down")
         return Observation(ha=FAILED, replication=UNKNOWN, ha_reason=reason,
                            replication_reason=reason + "; its replication status is unknown",
                            immediate=True, peer=peer, details=details)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -120,6 +121,11 @@ def read_pack(path: Path, *, master_key: MasterKey, node_name: str, max_age: tim
             files = {info.filename: _read_member(archive, info) for info in members}
     except FileNotFoundError:
         raise PackError(f"{path} does not exist") from None
+    except PermissionError:
+        # Not the pack's fault: say whose it is (manage.py runs as the service user).
+        raise PackError(f"{path} cannot be read by {pwd.getpwuid(os.geteuid()).pw_name}, "
+                        f"the user this command runs as (permission denied): give it a "
+                        f"copy it can read; `strongroom-node manage` hands one over") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise PackError(f"{path} is damaged or truncated (not a readable zip: {exc})") from None
     for name, digest in manifest["files"].items():

@@ -158,6 +158,9 @@ class SetupResult:
     pack_path: Path
     gtid_position: str
     snapshot_bytes: int
+    # The secondary is the primary this node replaced (its latest promotion): it takes
+    # the pack with ha_rejoin, which first reports what it wrote after that point.
+    rejoin: bool = False
 
 
 def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
@@ -243,13 +246,19 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
                  detail={"event": "ha_setup", "primary": primary_fqdn,
                          "secondary": secondary_fqdn, "gtid": gtid})
     progress(f"wrote {output}")
-    return SetupResult(pack_path=output, gtid_position=gtid, snapshot_bytes=len(snapshot))
+    return SetupResult(pack_path=output, gtid_position=gtid, snapshot_bytes=len(snapshot),
+                       rejoin=_replaced_primary() == secondary_fqdn)
 
 
 def _latest_promotion() -> dict | None:
     epoch = Epoch.objects.order_by("-number").first()
     return epoch and {"epoch": epoch.number, "node": epoch.node,
                       "gtid_position": epoch.gtid_position}
+
+
+def _replaced_primary() -> str:
+    epoch = Epoch.objects.order_by("-number").first()
+    return epoch.previous_primary if epoch else ""
 
 
 def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:

@@ -34,6 +34,9 @@ from localservices.processes import (PYTHON, manage, node_environment, start_pro
 from localservices.units import UNIT_DIR, render_units
 
 DEFAULT_NODE_DIR = Path("/var/lib/strongroom")
+# On root's PATH (Debian's and sudo's), for programs the administrator installs.
+DEFAULT_BIN_DIR = Path("/usr/local/sbin")
+COMMAND = ROOT / "scripts" / "strongroom-node"
 SERVICE_USER = "strongroom"
 APP_SERVICES = ("web", "worker", "beat")
 
@@ -85,9 +88,9 @@ def make_pack(primary: Profile, *, secondary_name: str, address: str,
     output = manage(primary, "ha_setup", primary.node_name, secondary_name,
                     "--primary-address", address,
                     "--primary-port", str(primary_port or primary.mariadb_port),
-                    "--output", str(pack_file(primary)))
+                    "--output", str(pack_file(primary)), "--caller-restarts")
     start(primary, restart=True)
-    return output
+    return output + "\nRestarted this node's web and Celery processes: they serve as the primary."
 
 
 def join(secondary: Profile, *, pack: Path, master_key: Path) -> str:
@@ -96,11 +99,11 @@ def join(secondary: Profile, *, pack: Path, master_key: Path) -> str:
     # The service user installs it, so it gets a copy it can read.
     incoming = owned_file(secondary.ha_dir / "HAPack.zip", pack.read_bytes(),
                           user=secondary.service_user, mode=0o600)
-    output = manage(secondary, "ha_install_pack", str(incoming))
+    output = manage(secondary, "ha_install_pack", str(incoming), "--caller-restarts")
     incoming.unlink()
     # Running processes (a rebuild) hold the old pack's settings (ha.env).
     start(secondary, restart=True)
-    return output
+    return output + "\nStarted this node's web and Celery processes: it serves read-only."
 
 
 def install_master_key(profile: Profile, source: Path) -> None:
@@ -128,6 +131,49 @@ def start(profile: Profile, *, restart: bool = False) -> None:
         start_processes(profile)
     if profile.https_port:
         start_proxy(profile)
+
+
+# The commands whose first argument is a pack, and the options of theirs (and of every
+# manage.py command) that take a value.
+PACK_COMMANDS = ("ha_install_pack", "ha_rejoin")
+OPTIONS_WITH_VALUES = ("--max-age-hours", "--settings", "--pythonpath", "-v", "--verbosity")
+
+
+def manage_as_service_user(profile: Profile, arguments: list[str]) -> int:
+    """manage.py as the node's service user, its output the caller's. A pack given to
+    ha_rejoin or ha_install_pack is read here, as root, and handed over as a copy the
+    service user owns (as join does): a pack in root's home is out of its reach."""
+    arguments = list(arguments)
+    index = _pack_argument(arguments)
+    incoming = None
+    if index is not None:
+        source = Path(arguments[index])
+        owned_directory(profile.ha_dir / "incoming", user=profile.service_user, mode=0o700)
+        incoming = owned_file(profile.ha_dir / "incoming" / source.name, source.read_bytes(),
+                              user=profile.service_user, mode=0o600)
+        arguments[index] = str(incoming)
+    try:
+        return subprocess.run([PYTHON, "manage.py", *arguments], cwd=ROOT,
+                              env=node_environment(profile),
+                              **as_user(profile.service_user)).returncode
+    finally:
+        if incoming:
+            incoming.unlink(missing_ok=True)
+
+
+def _pack_argument(arguments: list[str]) -> int | None:
+    """The index of the pack among a pack command's arguments, when it names a file
+    root can read (otherwise the command itself says what is wrong with it)."""
+    if not arguments or arguments[0] not in PACK_COMMANDS:
+        return None
+    value_follows = False
+    for index, argument in enumerate(arguments[1:], start=1):
+        if value_follows or argument.startswith("-"):
+            value_follows = not value_follows and argument in OPTIONS_WITH_VALUES
+            continue
+        path = Path(argument)
+        return index if path.is_file() and os.access(path, os.R_OK) else None
+    return None
 
 
 # --- The TLS proxy (nginx.py) ----------------------------------------------------------
@@ -196,6 +242,26 @@ def write_units(profile: Profile) -> None:
     systemctl("enable", profile.unit("db"), profile.unit("redis"))
 
 
+def link_command(bin_dir: Path) -> Path:
+    """`strongroom-node` on root's PATH, as the runbook types it: a link to this
+    checkout's script, the one the node's services run from. Made again by each
+    install, so it follows the checkout that installed last; a file there that is
+    not a link is someone else's and stays."""
+    link = bin_dir / COMMAND.name
+    if link.is_symlink() and Path(os.readlink(link)) == COMMAND:
+        return link
+    if link.exists() and not link.is_symlink():
+        raise ServiceError(f"{link} exists and is not a link: remove it, or run "
+                           f"{COMMAND} by its full path")
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    # A link under a temporary name, then renamed over: never a moment without one.
+    staged = bin_dir / f".{COMMAND.name}.{os.getpid()}"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(COMMAND)
+    staged.rename(link)
+    return link
+
+
 def ensure_service_user(user: str, *, home: Path) -> None:
     try:
         pwd.getpwnam(user)
@@ -207,9 +273,12 @@ def ensure_service_user(user: str, *, home: Path) -> None:
 
 def check_code_readable(user: str) -> None:
     """The service user runs the code from this checkout: it must be able to."""
-    result = subprocess.run([PYTHON, "-c", "import django, strongroom"], cwd=ROOT,
-                            capture_output=True, **as_user(user))
-    if result.returncode != 0:
+    try:
+        readable = subprocess.run([PYTHON, "-c", "import django, strongroom"], cwd=ROOT,
+                                  capture_output=True, **as_user(user)).returncode == 0
+    except PermissionError:  # it cannot even reach the interpreter or the directory
+        readable = False
+    if not readable:
         raise ServiceError(f"the user {user} cannot run the code in {ROOT}: put the "
                            f"checkout where it can read it (such as /opt/strongroom)")
 
@@ -274,7 +343,13 @@ def _parser() -> argparse.ArgumentParser:
     install_parser.add_argument("--services", choices=["systemd", "direct"],
                                 default="systemd" if Path("/run/systemd/system").is_dir()
                                 else "direct",
-                                help="systemd units, or plain processes (no systemd)")
+                                help="systemd units, or plain processes; chosen by "
+                                     "itself (direct where systemd does not run)")
+    install_parser.add_argument("--bin-dir", type=Path,
+                                default=Path(os.environ.get("STRONGROOM_BIN_DIR",
+                                                            DEFAULT_BIN_DIR)),
+                                help="where `strongroom-node` is linked, on root's PATH "
+                                     f"(env STRONGROOM_BIN_DIR, default {DEFAULT_BIN_DIR})")
     pack_parser = commands.add_parser("pack", help="on the primary: build the HA pack")
     pack_parser.add_argument("secondary_name")
     pack_parser.add_argument("--address", required=True,
@@ -297,23 +372,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "install":
             profile = _install_profile(args, node_dir)
             install(profile)
+            link_command(args.bin_dir)
             print(welcome(profile))
             return 0
         profile = load_profile(node_dir)
         if args.command == "pack":
             print(make_pack(profile, secondary_name=args.secondary_name, address=args.address))
             owned_file(args.output, pack_file(profile).read_bytes(), mode=0o600)
-            print(f"\nCopy {args.output} and the master key ({profile.master_key_file}) to "
-                  f"the secondary, then run there: strongroom-node join "
-                  f"{args.output.name} master.key")
+            # The next step (join, or ha_rejoin on a replaced primary) is ha_setup's above.
+            print(f"\nThe pack: {args.output}; this vault's master key: "
+                  f"{profile.master_key_file}")
         elif args.command == "join":
             print(join(profile, pack=args.pack, master_key=args.master_key))
-            print(f"\nThe secondary {profile.node_name} serves read-only: "
-                  f"{_address(profile)}")
+            print(f"\nThe secondary {profile.node_name} serves read-only: {_address(profile)}\n"
+                  f"  log in with the primary's accounts and passwords (they replicate): "
+                  f"admin's is in secrets/admin_password in the primary's node directory")
         elif args.command == "manage":
-            return subprocess.run([PYTHON, "manage.py", *args.arguments], cwd=ROOT,
-                                  env=node_environment(profile),
-                                  **as_user(profile.service_user)).returncode
+            return manage_as_service_user(profile, args.arguments)
         elif args.command == "start":
             profile.mariadb.ensure_started()
             profile.redis.ensure_started()

@@ -2,9 +2,7 @@
 (deploy/nginx/), and `NginxServer`, a private nginx serving that site on loopback."""
 from __future__ import annotations
 
-import grp
 import os
-import pwd
 import re
 import socket
 import subprocess
@@ -16,6 +14,10 @@ from localservices.process import ServiceError, pid_alive, start_detached, stop_
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "deploy" / "nginx"
 NGINX = "/usr/sbin/nginx"
+# Started as root, nginx runs its workers as Debian's does: as www-data, in
+# /var/lib/nginx for the bodies it buffers to disk (its compiled-in temp paths).
+WORKER_USER = "www-data"
+DEBIAN_TEMP_DIR = Path("/var/lib/nginx")
 
 
 class _SiteTemplate(Template):
@@ -61,7 +63,7 @@ def render_site(*, server_name: str, listen_address: str, certificate: Path,
 class NginxServer:
     """nginx as a process of its own (`-p base_dir -c nginx.conf`, not the system
     service) serving the shipped site, on 127.0.0.1 unless told; its configuration, pid file,
-    logs and temporary files all live under `base_dir`."""
+    logs and (unless started as root) temporary files all live under `base_dir`."""
     base_dir: Path
     server_name: str
     certificate: Path
@@ -106,7 +108,8 @@ class NginxServer:
         base = self.base_dir.resolve()
         if self.is_running():
             return
-        (base / "temp").mkdir(parents=True, exist_ok=True)
+        for directory in (base, self.temp_dir(base)):
+            directory.mkdir(parents=True, exist_ok=True)
         (base / "site.conf").write_text(self.site())
         (base / "nginx.conf").write_text(self._main_config(base))
         command = [NGINX, "-p", f"{base}/", "-c", str(base / "nginx.conf"),
@@ -122,15 +125,23 @@ class NginxServer:
     def stop(self) -> None:
         stop_pid_file(self.pid_file)
 
+    @staticmethod
+    def temp_dir(base: Path) -> Path:
+        """Where the workers write request bodies and responses too big for memory.
+        As root, Debian's: the workers (www-data) could not enter a private base_dir,
+        and the master (root) gives the directories it makes there to them. Otherwise
+        the workers are the caller and base_dir is theirs."""
+        return DEBIAN_TEMP_DIR if os.geteuid() == 0 else base / "temp"
+
     def _main_config(self, base: Path) -> str:
         """What Debian's /etc/nginx/nginx.conf is on a host: the http block the site is
         included in, with Debian's defaults that the site must override itself (TLS 1.0
-        and 1.1, gzip). In the foreground, so the pid we started is nginx's master."""
-        # Run as root, nginx would switch its workers to `nobody`, who cannot enter a
-        # private base_dir: they run as whoever started nginx (ignored unless root).
-        user = (f"user {pwd.getpwuid(os.geteuid()).pw_name} "
-                f"{grp.getgrgid(os.getegid()).gr_name};" if os.geteuid() == 0 else "")
-        temp = base / "temp"
+        and 1.1, gzip). In the foreground, so the pid we started is nginx's master.
+        Only the master opens the logs, the certificate and its key (before the
+        workers start): the workers need nothing under base_dir."""
+        # Ignored by nginx unless started as root.
+        user = f"user {WORKER_USER} {WORKER_USER};" if os.geteuid() == 0 else ""
+        temp = self.temp_dir(base)
         return f"""daemon off;
 {user}
 worker_processes 1;
@@ -144,7 +155,7 @@ http {{
     ssl_prefer_server_ciphers on;
     gzip on;
     access_log {self.access_log.resolve()};
-    client_body_temp_path {temp}/client_body;
+    client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
     uwsgi_temp_path {temp}/uwsgi;

@@ -2,11 +2,8 @@
 12 and 16): quoted names, hashed passwords, append-only audit tables, and server TLS
 files the server's own user can read."""
 import os
-import shutil
 import stat
 import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import MySQLdb
@@ -19,7 +16,8 @@ from ha.grants import APPEND_ONLY, READ_WRITE, wanted_table_grants
 from ha.sql import native_password_hash, quote_identifier, with_parameters
 from ha.tls import write_for_server
 from localservices.mariadb import MariaDBServer
-from localservices.node import PROFILES, ROOT, VAR
+from localservices.node import PROFILES
+from tests.checkout_copy import copy_checkout, public_directory
 
 THROWAWAY_UID = 54321  # a user that owns nothing else, standing for `mysql`
 NASTY = ["it's", "back\\slash", "two''quotes", "`tick`", "x'; DROP DATABASE mysql; --",
@@ -102,9 +100,10 @@ SERVICE_UID = 54322  # standing for the app's service user, `strongroom`
 def test_the_service_user_replaces_a_server_file_the_server_can_still_read():
     """Issue 11, item 8: ha_setup (as the app's service user, not root) replaces the
     database server's TLS files; the server (another user) must still read them."""
-    base = Path(tempfile.mkdtemp(dir=VAR))  # not under root's private temp dir
-    try:
-        base.chmod(0o755)
+    # Not under root's private temp dir nor the clone (maybe in /root): the code runs
+    # from a copy every user can reach, as from /opt/strongroom.
+    with public_directory("strongroom-tls-files-") as base:
+        code = copy_checkout(base / "code")
         data_dir = _owned_by_throwaway_user(base / "data")
         tls_dir = base / "tls"
         tls_dir.mkdir()
@@ -112,10 +111,10 @@ def test_the_service_user_replaces_a_server_file_the_server_can_still_read():
         tls_dir.chmod(0o2750)
         key = tls_dir / "server.key"
         as_service_user = subprocess.run(
-            [sys.executable, "-c", "import sys; from pathlib import Path; "
+            [code / ".venv" / "bin" / "python", "-c", "import sys; from pathlib import Path; "
              "from ha.tls import write_for_server; write_for_server(Path(sys.argv[1]), "
              "b'KEY', data_dir=Path(sys.argv[2]))", str(key), str(data_dir)],
-            cwd=ROOT, user=SERVICE_UID, group=SERVICE_UID, extra_groups=[],
+            cwd=code, user=SERVICE_UID, group=SERVICE_UID, extra_groups=[],
             capture_output=True, text=True)
         assert as_service_user.returncode == 0, as_service_user.stderr
         info = key.stat()
@@ -124,8 +123,6 @@ def test_the_service_user_replaces_a_server_file_the_server_can_still_read():
         as_server = subprocess.run(["cat", str(key)], user=THROWAWAY_UID, group=THROWAWAY_UID,
                                    extra_groups=[], capture_output=True)
         assert as_server.stdout == b"KEY"
-    finally:
-        shutil.rmtree(base)
 
 
 def test_the_admin_clients_read_their_password_from_a_private_file_removed_after_use():

@@ -1,27 +1,29 @@
 """The README's two-host guide, run as written: every command of its shell blocks, in
 order, on the host each block names — two nodes on loopback, as root, with the
 service users, the node's own MariaDB and Redis, and the TLS proxy. Only what a
-one-machine trial must change is changed: the code's place, the primary's address,
-each node's directory, and scp becomes cp between the two stand-in home directories.
-Then a password made on the primary is revealed on the secondary over HTTPS, and a
-write there is refused. A wrong guide fails this test."""
+one-machine trial must change is changed: the code's place (a copy of this checkout
+the service users can read, wherever the clone is), the primary's address, each
+node's directory and where `strongroom-node` is linked (on each stand-in host's PATH),
+and scp becomes cp between the two stand-in home directories. Then a password made on
+the primary is revealed on the secondary over HTTPS, and a write there is refused. A
+wrong guide fails this test."""
 from __future__ import annotations
 
 import os
 import pwd
 import re
-import shutil
 import ssl
 import subprocess
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from localservices.installer import load_profile
-from localservices.node import ROOT, VAR
+from localservices.node import ROOT
 from localservices.process import free_port
+from localservices.processes import node_environment
+from tests.checkout_copy import copy_checkout, public_directory
 from tests.ha.support import WebClient
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the guide is run as root")
@@ -46,12 +48,16 @@ def guide_commands() -> list[tuple[str, str]]:
 
 @dataclass
 class Host:
+    code: Path
     node_dir: Path
     home: Path
+    bin_dir: Path
     env: dict[str, str]
+    # What each of the guide's commands printed here, in order.
+    printed: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
 
     def localise(self, command: str, other: Host) -> str:
-        command = (command.replace("/opt/strongroom", str(ROOT))
+        command = (command.replace("/opt/strongroom", str(self.code))
                    .replace(PRIMARY_ADDRESS, "127.0.0.1")
                    .replace("/var/lib/strongroom", str(self.node_dir)))
         scp = re.fullmatch(r"scp (.+) root@vault-[ab]\.example\.com:", command)
@@ -60,38 +66,52 @@ class Host:
 
 @pytest.fixture(scope="module")
 def hosts():
-    # Under var/, not the per-user pytest temp dir: mysql and strongroom pass through it.
-    base = Path(tempfile.mkdtemp(prefix="readme-", dir=VAR))
-    base.chmod(0o755)
-    made = {}
-    for name in ("vault-a", "vault-b"):
-        made[name] = Host(node_dir=base / name / "node", home=base / name / "root", env={
-            **os.environ, "STRONGROOM_NODE_DIR": str(base / name / "node"),
-            "STRONGROOM_DB_PORT": str(free_port()), "STRONGROOM_REDIS_PORT": str(free_port()),
-            "STRONGROOM_WEB_PORT": str(free_port()), "STRONGROOM_HTTPS_PORT": str(free_port()),
-            "STRONGROOM_BIND_ADDRESS": "127.0.0.1", "STRONGROOM_WEB_WORKERS": "2"})
-        made[name].home.mkdir(parents=True)
-    try:
-        for host_name, command in guide_commands():
-            run_on(made, host_name, command)
-        yield made
-    finally:
-        for host in made.values():
-            if (host.node_dir / "node.json").exists():
-                subprocess.run([ROOT / "scripts" / "strongroom-node", "stop"], env=host.env,
-                               capture_output=True, timeout=120)
-        shutil.rmtree(base, ignore_errors=True)
+    # Not the per-user pytest temp dir, nor the clone (maybe under /root, 0700): mysql
+    # and strongroom pass through it, and run the code from it as from /opt/strongroom.
+    with public_directory("strongroom-readme-") as base:
+        code = copy_checkout(base / "opt" / "strongroom")
+        made = {name: _host(base / name, code) for name in ("vault-a", "vault-b")}
+        try:
+            for host_name, command in guide_commands():
+                made[host_name].printed[command] = run_on(made, host_name, command)
+            yield made
+        finally:
+            for host in made.values():
+                if (host.node_dir / "node.json").exists():
+                    subprocess.run([code / "scripts" / "strongroom-node", "stop"],
+                                   env=host.env, capture_output=True, timeout=120)
 
 
-def run_on(hosts: dict[str, Host], host_name: str, command: str) -> str:
+def _host(base: Path, code: Path) -> Host:
+    host = Host(code=code, node_dir=base / "node", home=base / "root", bin_dir=base / "bin",
+                env={**os.environ, "STRONGROOM_NODE_DIR": str(base / "node"),
+                     "STRONGROOM_DB_PORT": str(free_port()),
+                     "STRONGROOM_REDIS_PORT": str(free_port()),
+                     "STRONGROOM_WEB_PORT": str(free_port()),
+                     "STRONGROOM_HTTPS_PORT": str(free_port()),
+                     "STRONGROOM_BIND_ADDRESS": "127.0.0.1", "STRONGROOM_WEB_WORKERS": "2",
+                     # Its own /usr/local/sbin: the real one is left alone.
+                     "STRONGROOM_BIN_DIR": str(base / "bin"),
+                     "PATH": f"{base / 'bin'}:{os.environ['PATH']}"})
+    host.home.mkdir(parents=True)
+    return host
+
+
+def run_on(hosts: dict[str, Host], host_name: str, command: str, *,
+           exit_code: int = 0) -> subprocess.CompletedProcess:
     host = hosts[host_name]
     other = hosts["vault-b" if host_name == "vault-a" else "vault-a"]
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", host.localise(command, other)],
                             cwd=host.home, env=host.env, capture_output=True, text=True,
                             timeout=600)
-    assert result.returncode == 0, (f"{host_name}$ {command}\n"
-                                    f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
-    return result.stdout
+    assert result.returncode == exit_code, (f"{host_name}$ {command}\n"
+                                            f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def printed_by(host: Host, words: str) -> str:
+    """What the guide's command containing `words` printed on `host`."""
+    return next(result.stdout for command, result in host.printed.items() if words in command)
 
 
 def https_client(host: Host) -> WebClient:
@@ -151,7 +171,7 @@ def test_installing_again_keeps_every_secret_and_key_and_the_pair_serving(hosts)
         profile = load_profile(host.node_dir)
         assert {path.name: path.read_bytes()
                 for path in profile.secrets_dir.iterdir()} == secrets[name], name
-    status = run_on(hosts, "vault-b", "/opt/strongroom/scripts/strongroom-node manage ha_status")
+    status = run_on(hosts, "vault-b", "strongroom-node manage ha_status").stdout
     assert "healthy: replicating and fresh" in status
 
 
@@ -159,3 +179,55 @@ def test_no_anonymous_database_account_is_left_to_shadow_the_named_ones(hosts):
     for name, host in hosts.items():
         mariadb = load_profile(host.node_dir).mariadb
         assert mariadb.query("SELECT Host FROM mysql.user WHERE User = ''") == [], name
+
+
+def test_install_puts_strongroom_node_on_the_path_linked_to_the_installing_code(hosts):
+    # The guide types it bare after install, as the runbook does.
+    for name, host in hosts.items():
+        assert os.readlink(host.bin_dir / "strongroom-node") == str(
+            host.code / "scripts" / "strongroom-node"), name
+
+
+def test_pack_and_join_say_what_comes_next_and_never_ask_for_a_restart_they_did(hosts):
+    pack = printed_by(hosts["vault-a"], "strongroom-node pack ")
+    assert ("Next, on vault-b.example.com, with a copy of this vault's master key: "
+            "ha_install_pack HAPack.zip (strongroom-node join HAPack.zip master.key).") in pack
+    join = printed_by(hosts["vault-b"], "strongroom-node join ")
+    assert "log in with the primary's accounts and passwords" in join
+    for said in (pack, join):
+        assert "Restarted" in said or "Started" in said
+        assert "Restart this node" not in said and "(or restart)" not in said
+
+
+def _private_copy_of_the_pack(host: Host) -> Path:
+    """The pack the guide copied to vault-b, in a directory only root may enter (as
+    root's home is)."""
+    private = host.home / "private"
+    private.mkdir(mode=0o700, exist_ok=True)
+    pack = private / "HAPack.zip"
+    pack.write_bytes((host.home / "HAPack.zip").read_bytes())
+    return pack
+
+
+def test_manage_hands_a_pack_root_can_read_over_to_the_service_user(hosts):
+    pack = _private_copy_of_the_pack(hosts["vault-b"])
+    # Too old for a zero-hour limit: refused once read and verified, changing nothing.
+    refused = run_on(hosts, "vault-b", f"strongroom-node manage ha_install_pack {pack} "
+                                       f"--max-age-hours 0", exit_code=1)
+    assert "more than the allowed 0.0 h" in refused.stderr
+    assert "damaged" not in refused.stderr
+    assert not (hosts["vault-b"].node_dir / "ha" / "incoming" / "HAPack.zip").exists()
+
+
+def test_a_pack_its_user_cannot_read_is_called_unreadable_not_damaged(hosts):
+    host = hosts["vault-b"]
+    pack = _private_copy_of_the_pack(host)
+    # manage.py run by the service user itself, with no one handing the pack over.
+    result = subprocess.run([host.code / ".venv" / "bin" / "python", "manage.py",
+                             "ha_install_pack", str(pack)], cwd=host.code,
+                            env=node_environment(load_profile(host.node_dir)),
+                            user="strongroom", group="strongroom", extra_groups=[],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert f"{pack} cannot be read by strongroom, the user this command runs as" in result.stderr
+    assert "damaged" not in result.stderr

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import os
+import pwd
 import socket
 import ssl
 import urllib.parse
@@ -41,6 +43,7 @@ class Proxy:
     https_port: int
     http_port: int
     ca_file: Path
+    master_pid: int
 
     @property
     def origin(self) -> str:
@@ -57,23 +60,26 @@ def proxy(django_db_setup, master_key_path, tmp_path_factory) -> Iterator[Proxy]
     for name, data in (("ca.pem", ca.cert_pem), ("server.pem", server.cert_pem),
                        ("server.key", server.key_pem)):
         (base / name).write_bytes(data)
-    proxy = Proxy(https_port=free_port(), http_port=free_port(), ca_file=base / "ca.pem")
+    https_port, http_port = free_port(), free_port()
     web = dataclasses.replace(PROFILES["test"], web_port=free_port())
     nginx = NginxServer(base_dir=base / "nginx", server_name=SERVER_NAME,
                         certificate=base / "server.pem", certificate_key=base / "server.key",
-                        upstream=f"127.0.0.1:{web.web_port}", https_port=proxy.https_port,
-                        http_port=proxy.http_port)
+                        upstream=f"127.0.0.1:{web.web_port}", https_port=https_port,
+                        http_port=http_port)
+    origin = f"https://{SERVER_NAME}:{https_port}"
     environment = process_environment(test_databases=True, env={
         "STRONGROOM_MASTER_KEY_FILE": str(master_key_path),
         "HTTPS": "true", "BEHIND_TLS_PROXY": "true", "AXES_PROXY_COUNT": "1",
         "ALLOWED_HOSTS": SERVER_NAME,
         # $host carries no port: off 443 the browser's origin must be listed.
-        "CSRF_TRUSTED_ORIGINS": proxy.origin})
+        "CSRF_TRUSTED_ORIGINS": origin})
     web_pid_file = base / "web.pid"
     web_pid = start_detached(process_command(web, "web"), pid_file=web_pid_file,
                              log=open(base / "web.log", "ab"), env=environment, cwd=ROOT)
     try:
         nginx.ensure_started()
+        proxy = Proxy(https_port=https_port, http_port=http_port, ca_file=base / "ca.pem",
+                      master_pid=int(nginx.pid_file.read_text()))
         wait_for(lambda: _answers(proxy), what="the web process through nginx", timeout=60,
                  log_file=base / "web.log", alive=lambda: pid_alive(web_pid))
         yield proxy
@@ -220,6 +226,40 @@ def test_plain_http_is_redirected_to_the_https_site(proxy):
     response, _ = plain_http(proxy.http_port, "/accounts/login/?next=/vault/")
     assert response.status == 301
     assert response.headers["Location"] == f"{proxy.origin}/accounts/login/?next=/vault/"
+
+
+def _children(pid: int) -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+            and _parent_of(entry) == pid]
+
+
+def _parent_of(process: Path) -> int | None:
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):  # gone meanwhile
+        return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root's nginx changes its workers' user")
+def test_started_as_root_the_proxys_workers_run_as_www_data(proxy):
+    # Debian's own nginx does the same: only the master, which binds the ports and
+    # reads the private key, stays root.
+    workers = _children(proxy.master_pid)
+    assert workers
+    assert {pwd.getpwuid(Path(f"/proc/{pid}").stat().st_uid).pw_name
+            for pid in workers} == {"www-data"}
+
+
+def test_a_request_body_too_big_for_memory_reaches_the_app(proxy):
+    """nginx keeps a body past its 16 KB buffer in a temporary file, which the
+    workers (www-data as root) must be able to write: otherwise a 500 from nginx."""
+    visitor = Visitor(proxy)
+    visitor.request("GET", "/accounts/login/")
+    page = visitor.request("POST", "/accounts/login/", form={
+        "username": "", "padding": "x" * 200_000,
+        "csrfmiddlewaretoken": visitor.cookies["csrftoken"]},
+        headers={"Referer": f"{proxy.origin}/accounts/login/"})
+    assert page.status == 200  # the form again, "this field is required": the app saw it
 
 
 def test_the_audit_row_names_the_client_not_the_proxy(proxy, bob):

@@ -125,7 +125,8 @@ def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it
         failover_pair):
     pair = failover_pair
     new, old = pair.secondary, pair.primary
-    make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    packed = make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    assert "the primary this node replaced" in packed and "ha_rejoin HAPack.zip" in packed
     rejoined = run_manage("ha_rejoin", str(pack_file(new.profile)), node=old.profile)
     assert rejoined.returncode == 0, rejoined.stderr
     report_file = Path(re.search(r"Divergence report: (\S+)", rejoined.stdout).group(1))

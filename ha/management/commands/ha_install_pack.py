@@ -18,8 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true",
                             help="install a pack built for another host name")
         parser.add_argument("--max-age-hours", type=float, default=24.0)
+        parser.add_argument("--caller-restarts", action="store_true",
+                            help="the caller restarts this node's processes next "
+                                 "(strongroom-node join does): do not ask for it")
 
-    def handle(self, *args, path, force, max_age_hours, **options):
+    def handle(self, *args, path, force, max_age_hours, caller_restarts, **options):
         started = time.monotonic()
         try:
             result = pack_install(path=path, force_host=force,
@@ -35,5 +38,6 @@ class Command(BaseCommand):
         replica = result.replica
         self.stdout.write(f"Installed in {time.monotonic() - started:.1f} s: replicating "
                           f"from {replica.master_host}:{replica.master_port} over TLS.")
-        self.stdout.write("Start (or restart) this node's web and Celery processes: it now "
-                          "serves read-only.")
+        if not caller_restarts:
+            self.stdout.write("Start (or restart) this node's web and Celery processes: it "
+                              "now serves read-only.")
