@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -192,6 +194,7 @@ def user_create(request):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@require_recent_auth  # a role change grants or takes away every administrator power
 def user_edit(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = UserUpdateForm(request.POST or None,
@@ -255,17 +258,36 @@ def password_change(request):
     return render(request, "vault/form.html", {"form": form, "title": "Change your password"})
 
 
+def _not_on_oneself(view):
+    """Refuse the administrator's reset of her own password: it would change it without
+    the current one. *Change your password* asks for it."""
+    @wraps(view)
+    def wrapper(request, pk: int, *args, **kwargs):
+        if pk == request.user.pk:
+            messages.error(request, "Your own password is changed here, under Change your "
+                                    "password, which asks for your current password; the "
+                                    "Users page resets other people's.")
+            return redirect("accounts:password_change")
+        return view(request, pk, *args, **kwargs)
+    return wrapper
+
+
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@_not_on_oneself  # before the re-authentication: no password helps here
 @require_recent_auth  # setting someone's password is taking over their account
 def user_password_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_password_reset(admin=request.user, user=user, request=request,
-                                     new_password=form.cleaned_data["new_password1"])
-        messages.success(request, f"The password of {user.username} is reset; their "
-                                  f"sessions have ended.")
-        return redirect("accounts:user_list")
+        try:
+            services.user_password_reset(admin=request.user, user=user, request=request,
+                                         new_password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The password of {user.username} is reset; their "
+                                      f"sessions have ended.")
+            return redirect("accounts:user_list")
     return render(request, "vault/form.html",
                   {"form": form, "title": f"Reset the password of {user.username}"})
