@@ -1,5 +1,6 @@
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -21,6 +22,7 @@ from accounts.middleware import SESSION_OTP_REQUIRED
 from accounts.otp import otp_verify
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import role_of
+from ha.router import is_read_only_node
 from strongroom.keyset import BadCursor
 from strongroom.web import add_service_errors
 
@@ -135,8 +137,23 @@ def profile(request):
         "token_form": ApiTokenForm(), "otp_off_form": ReauthForm()})
 
 
+def _refused_on_a_read_only_node(view):
+    """A token form posted where nothing can be written (a page loaded before a
+    switchover, a script) says so, before any password is asked for in vain."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if is_read_only_node():
+            messages.error(request, f"No API token was created: this node "
+                                    f"({settings.NODE_NAME}) is read-only. Create tokens on "
+                                    f"the primary; they work here once replicated.")
+            return redirect("accounts:profile")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
 @login_required
 @require_POST
+@_refused_on_a_read_only_node
 @require_recent_auth  # a token reveals passwords for its whole life: ask like a reveal
 def token_create(request):
     form = ApiTokenForm(request.POST)
