@@ -230,8 +230,25 @@ def user_edit(request, pk: int):
         "has_otp": services.user_has_otp(user)})
 
 
+def _not_on_oneself(*, instead: str, message: str):
+    """Refuse an administrator's reset of her own password or two-factor: it would
+    weaken her account without the password that her own page asks for (`instead`)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, pk: int, *args, **kwargs):
+            if pk == request.user.pk:
+                messages.error(request, message)
+                return redirect(instead)
+            return view(request, pk, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_POST
+@_not_on_oneself(instead="accounts:otp_turn_off",
+                 message="Your own two-factor authentication is turned off here, which "
+                         "asks for your password; the Users page resets other people's.")
 @require_recent_auth  # it leaves the password alone between anyone and the account
 def user_otp_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
@@ -275,23 +292,13 @@ def password_change(request):
     return render(request, "vault/form.html", {"form": form, "title": "Change your password"})
 
 
-def _not_on_oneself(view):
-    """Refuse the administrator's reset of her own password: it would change it without
-    the current one. *Change your password* asks for it."""
-    @wraps(view)
-    def wrapper(request, pk: int, *args, **kwargs):
-        if pk == request.user.pk:
-            messages.error(request, "Your own password is changed here, under Change your "
-                                    "password, which asks for your current password; the "
-                                    "Users page resets other people's.")
-            return redirect("accounts:password_change")
-        return view(request, pk, *args, **kwargs)
-    return wrapper
-
-
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-@_not_on_oneself  # before the re-authentication: no password helps here
+# Refused before the re-authentication: no password typed there makes it right.
+@_not_on_oneself(instead="accounts:password_change",
+                 message="Your own password is changed here, under Change your "
+                         "password, which asks for your current password; the Users "
+                         "page resets other people's.")
 @require_recent_auth  # setting someone's password is taking over their account
 def user_password_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
