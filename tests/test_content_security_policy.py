@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import Client
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascript:", re.I)
@@ -35,3 +36,12 @@ def test_no_template_holds_an_inline_script_style_or_event_attribute():
     templates = Path(django_settings.BASE_DIR, "templates").rglob("*.html")
     offenders = [str(path) for path in templates if INLINE.search(path.read_text())]
     assert offenders == []
+
+
+def test_a_refused_form_gets_a_page_without_inline_style():
+    # Django's own CSRF failure page carries a <style> block the policy would refuse.
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "alice", "password": "x"})
+    assert response.status_code == 403 and "Content-Security-Policy" in response
+    assert not INLINE.search(response.content.decode())
+    assert "nothing was changed" in response.content.decode()
