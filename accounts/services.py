@@ -120,8 +120,12 @@ def user_password_change(*, user, new_password: str,
 @transaction.atomic
 def user_password_reset(*, admin, user, new_password: str,
                         request: HttpRequest | None = None) -> None:
-    """An administrator sets someone's password; their sessions end with the old hash."""
+    """An administrator sets someone's password; their sessions end with the old hash.
+    Never her own: that goes through user_password_change, after the current one."""
     _require_manager(admin)
+    if user.pk == admin.pk:
+        raise ValidationError("Change your own password under Change your password: it "
+                              "asks for the current one.")
     _set_password(user=user, new_password=new_password)
     audit_record(action=Action.USER_UPDATE, actor=admin, request=request, target=user,
                  detail={"password": "reset"})

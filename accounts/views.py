@@ -1,3 +1,6 @@
+from functools import wraps
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -19,6 +22,7 @@ from accounts.middleware import SESSION_OTP_REQUIRED
 from accounts.otp import otp_verify
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import role_of
+from ha.router import is_read_only_node
 from strongroom.keyset import BadCursor
 from strongroom.web import add_service_errors
 
@@ -133,8 +137,23 @@ def profile(request):
         "token_form": ApiTokenForm(), "otp_off_form": ReauthForm()})
 
 
+def _refused_on_a_read_only_node(view):
+    """A token form posted where nothing can be written (a page loaded before a
+    switchover, a script) says so, before any password is asked for in vain."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if is_read_only_node():
+            messages.error(request, f"No API token was created: this node "
+                                    f"({settings.NODE_NAME}) is read-only. Create tokens on "
+                                    f"the primary; they work here once replicated.")
+            return redirect("accounts:profile")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
 @login_required
 @require_POST
+@_refused_on_a_read_only_node
 @require_recent_auth  # a token reveals passwords for its whole life: ask like a reveal
 def token_create(request):
     form = ApiTokenForm(request.POST)
@@ -192,6 +211,7 @@ def user_create(request):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+@require_recent_auth  # a role change grants or takes away every administrator power
 def user_edit(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = UserUpdateForm(request.POST or None,
@@ -210,8 +230,25 @@ def user_edit(request, pk: int):
         "has_otp": services.user_has_otp(user)})
 
 
+def _not_on_oneself(*, instead: str, message: str):
+    """Refuse an administrator's reset of her own password or two-factor: it would
+    weaken her account without the password that her own page asks for (`instead`)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, pk: int, *args, **kwargs):
+            if pk == request.user.pk:
+                messages.error(request, message)
+                return redirect(instead)
+            return view(request, pk, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_POST
+@_not_on_oneself(instead="accounts:otp_turn_off",
+                 message="Your own two-factor authentication is turned off here, which "
+                         "asks for your password; the Users page resets other people's.")
 @require_recent_auth  # it leaves the password alone between anyone and the account
 def user_otp_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
@@ -257,15 +294,24 @@ def password_change(request):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
+# Refused before the re-authentication: no password typed there makes it right.
+@_not_on_oneself(instead="accounts:password_change",
+                 message="Your own password is changed here, under Change your "
+                         "password, which asks for your current password; the Users "
+                         "page resets other people's.")
 @require_recent_auth  # setting someone's password is taking over their account
 def user_password_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.user_password_reset(admin=request.user, user=user, request=request,
-                                     new_password=form.cleaned_data["new_password1"])
-        messages.success(request, f"The password of {user.username} is reset; their "
-                                  f"sessions have ended.")
-        return redirect("accounts:user_list")
+        try:
+            services.user_password_reset(admin=request.user, user=user, request=request,
+                                         new_password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The password of {user.username} is reset; their "
+                                      f"sessions have ended.")
+            return redirect("accounts:user_list")
     return render(request, "vault/form.html",
                   {"form": form, "title": f"Reset the password of {user.username}"})

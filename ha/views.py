@@ -2,10 +2,12 @@
 session): /ha/status, /health, /health/live, /health/primary, /health/replica, /metrics.
 
 Health codes are stable: 200 yes, 503 no (always with the JSON body), 400 for a bad
-parameter, 403 outside STATUS_NETWORKS (only /ha/status and /metrics)."""
+parameter, 403 outside STATUS_NETWORKS (only /ha/status and /metrics). A failed
+/health/replica gives the database's error text only inside STATUS_NETWORKS."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -22,18 +24,21 @@ from ha.metrics import metrics_text
 from ha.role import current_role, is_read_only_node
 
 
+def in_status_networks(request) -> bool:
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.STATUS_NETWORKS)
+
+
 def status_network_required(view):
     """Open without a session to STATUS_NETWORKS (loopback by default), 403 elsewhere."""
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        address = client_ip(request)
-        try:
-            allowed = any(ipaddress.ip_address(address) in network
-                          for network in settings.STATUS_NETWORKS)
-        except ValueError:
-            allowed = False
-        if not allowed:
-            return JsonResponse({"error": f"{address} is not in STATUS_NETWORKS"}, status=403)
+        if not in_status_networks(request):
+            return JsonResponse({"error": f"{client_ip(request)} is not in STATUS_NETWORKS"},
+                                status=403)
         return view(request, *args, **kwargs)
     return wrapper
 
@@ -92,31 +97,63 @@ def health(request):
     return _health(True, "serving")
 
 
+# What each role is, as the subject of a health reason.
+_ROLE_NOUNS = {"standalone": "a standalone node", "primary": "the primary",
+               "secondary": "a secondary", "fenced": "a fenced old primary"}
+_READ_ONLY_WHY = {"secondary": "it is read-only",
+                  "fenced": "it is read-only until it rejoins"}
+# A lag bound above a day is no bound; the digits are ASCII only (str.isdigit() also
+# takes "²" and other scripts' digits, which int() then refuses or reads).
+MAX_LAG_MS_LIMIT = 86_400_000
+_MAX_LAG_MS = re.compile(r"[0-9]{1,8}")
+# Outside STATUS_NETWORKS a failed status says only this: MariaDB's error text names
+# key values, hosts and addresses, which stay on /ha/status.
+_DETAIL_ELSEWHERE = "the detail is on /ha/status, from the status networks"
+
+
+def _role_noun(role: str) -> str:
+    return _ROLE_NOUNS.get(role, f"a {role} node")
+
+
+def _max_lag_ms(raw: str | None) -> int | None:
+    """The parsed bound, None when absent; ValueError when it is not one."""
+    if raw is None:
+        return None
+    if not _MAX_LAG_MS.fullmatch(raw) or int(raw) > MAX_LAG_MS_LIMIT:
+        raise ValueError(f"max_lag_ms must be a whole number of milliseconds from 0 to "
+                         f"{MAX_LAG_MS_LIMIT}")
+    return int(raw)
+
+
 @require_safe
 @never_cache
 def health_primary(request):
+    role = current_role()
     if is_read_only_node():
-        return _health(False, f"this node is a read-only {current_role()}")
+        return _health(False, f"this node is {_role_noun(role)}: {_READ_ONLY_WHY[role]}")
     if not selectors.database_answers()["default"] or not selectors.database_writable():
         return _health(False, "this node's database is down or read-only")
-    return _health(True, f"writable {current_role()}")
+    return _health(True, f"this node is {_role_noun(role)} and accepts writes")
 
 
 @require_safe
 @never_cache
 def health_replica(request):
-    raw = request.GET.get("max_lag_ms")
-    if raw is not None and not raw.isdigit():
-        return JsonResponse({"ok": False, "reason": "max_lag_ms must be a whole number"},
-                            status=400)
-    if current_role() != "secondary":
-        return _health(False, f"this node is a {current_role()}, not a secondary")
+    try:
+        max_lag = _max_lag_ms(request.GET.get("max_lag_ms"))
+    except ValueError as exc:
+        return JsonResponse({"ok": False, "reason": str(exc)}, status=400)
+    role = current_role()
+    if role != "secondary":
+        return _health(False, f"this node is {_role_noun(role)}, not a secondary")
     summary = selectors.status_summary()
     for kind, title in (("ha", "High Availability"), ("replication", "Replication")):
         if summary[kind]["status"] != "alive":
-            return _health(False, f"{title} Status is {summary[kind]['status']}: "
-                                  f"{summary[kind]['reason']}", summary)
+            detail = summary[kind]["reason"] if in_status_networks(request) \
+                else _DETAIL_ELSEWHERE
+            return _health(False, f"{title} Status is {summary[kind]['status']}: {detail}",
+                           summary)
     lag = summary["details"].get("lag_ms")
-    if raw is not None and (lag is None or lag > int(raw)):
-        return _health(False, f"lag {lag} ms is over max_lag_ms={raw}", summary)
+    if max_lag is not None and (lag is None or lag > max_lag):
+        return _health(False, f"lag {lag} ms is over max_lag_ms={max_lag}", summary)
     return _health(True, "replicating, both statuses Alive", summary)

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from strongroom.env import StrictEnv
@@ -80,6 +82,11 @@ SNAPSHOT_USER = env.str("SNAPSHOT_USER", default="")
 SNAPSHOT_PASSWORD = env.str("SNAPSHOT_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
+# Seconds a revealed password stays on screen (its copy button too): a page left open
+# must not keep showing it.
+REVEAL_HIDE_SECONDS = env_number("STRONGROOM_REVEAL_HIDE_SECONDS", 30)
+if not 1 <= REVEAL_HIDE_SECONDS <= 3600:
+    raise ImproperlyConfigured("STRONGROOM_REVEAL_HIDE_SECONDS must be between 1 and 3600")
 # API tokens: lifetime when none is asked for, the longest allowed, and how stale the
 # shown last use may be (it is written at most once per this many seconds).
 API_TOKEN_DEFAULT_DAYS = env_number("STRONGROOM_API_TOKEN_DAYS", 90)
@@ -101,6 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",  # its system checks catch a policy in the settings of django-csp 3
     "django_otp",
     "axes",
     "accounts",
@@ -113,6 +121,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every page, error and read-only pages included (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Before anything reads a table: code and schema of different releases get a 503.
     "ha.middleware.VersionSkewMiddleware",
     "ha.middleware.StalenessMiddleware",
@@ -232,6 +242,12 @@ SECURE_PROXY_SSL_HEADER = (("HTTP_X_FORWARDED_PROTO", "https")
                            if env_bool("BEHIND_TLS_PROXY", False) else None)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles from this node's static files only: no inline script, event
+# attribute or style attribute runs, so an injected one cannot read a revealed password.
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [CSP_NONE], "script-src": [CSP_SELF], "style-src": [CSP_SELF],
+    "img-src": [CSP_SELF], "connect-src": [CSP_SELF], "form-action": [CSP_SELF],
+    "base-uri": [CSP_NONE], "frame-ancestors": [CSP_NONE], "object-src": [CSP_NONE]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -74,8 +74,13 @@ def root_account(alice, server):
 
 
 @pytest.fixture
-def browser(tmp_path, monkeypatch):
+def browser(tmp_path, monkeypatch, settings):
     """Headless Chromium that never reaches the network; always quit."""
+    # pytest-django's live server finds static files through the finders, which know
+    # strongroom.js but not the manifest's hashed copies (each was a 404, the pages ran
+    # without their style and script): the pages name them plainly here.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     for program in (CHROMIUM, CHROMEDRIVER):  # a missing browser fails the run, never skips
         assert Path(program).is_file(), f"{program} is missing: apt-get install chromium-driver"
     # Selenium Manager must not try to download a driver or send usage stats.
@@ -90,6 +95,8 @@ def browser(tmp_path, monkeypatch):
                  "--disable-component-update", "--disable-sync",
                  f"--user-data-dir={profile_dir}", "--window-size=1280,900"):
         options.add_argument(flag)
+    # The console, where Chromium reports a Content-Security-Policy violation.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     try:
         yield driver

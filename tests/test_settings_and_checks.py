@@ -36,6 +36,8 @@ def test_check_deploy_flags_a_key_file_others_can_read(private_key):
     ("DB_PORT", "", "DB_PORT='' is not a valid int"),
     ("STRONGROOM_ROLE", "leader", "STRONGROOM_ROLE='leader'"),
     ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+    ("STRONGROOM_REVEAL_HIDE_SECONDS", "0",
+     "STRONGROOM_REVEAL_HIDE_SECONDS must be between 1 and 3600"),
 ])
 def test_a_value_that_does_not_parse_stops_start_up_naming_it(name, value, expected):
     result = run_manage("check", env={name: value})

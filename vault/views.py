@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -194,7 +195,8 @@ def account_reveal(request, pk):
     password = services.password_reveal(user=request.user, account=account, request=request,
                                         reason=form.cleaned_data["reason"])
     response = _account_page(request, account, permission, revealed_password=password,
-                             notes=services.account_notes(account), reveal_form=form)
+                             notes=services.account_notes(account), reveal_form=form,
+                             reveal_hide_seconds=settings.REVEAL_HIDE_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
 

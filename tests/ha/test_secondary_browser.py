@@ -81,5 +81,7 @@ def test_the_secondary_shows_the_banner_and_no_edit_controls(pair, shared_accoun
     browser.find_element(By.ID, "reveal").click()
     revealed = wait.until(EC.presence_of_element_located((By.ID, "revealed-password")))
     assert revealed.get_attribute("value") == "Sw1tch-secret!"
+    assert [entry["message"] for entry in browser.get_log("browser")
+            if "Content Security Policy" in entry["message"]] == []
     browser.save_screenshot(str(tmp_path / "secondary.png"))
     browser.save_screenshot("/tmp/strongroom-secondary.png")

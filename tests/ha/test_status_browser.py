@@ -35,5 +35,7 @@ def test_the_high_availability_page_shows_both_statuses_alive_on_each_node(pair,
     assert "Failed → Alive" in browser.find_element(By.ID, "ha-history").text \
         or "Unknown → Alive" in browser.find_element(By.ID, "ha-history").text
     assert "ha_reconfigure" in browser.page_source and "ha_install_pack" in browser.page_source
+    assert [entry["message"] for entry in browser.get_log("browser")
+            if "Content Security Policy" in entry["message"]] == []
     browser.save_screenshot(str(tmp_path / f"ha-{role}.png"))
     browser.save_screenshot(f"/tmp/strongroom-ha-{role}.png")
