@@ -23,6 +23,11 @@ def failover_pair(tmp_path_factory) -> Pair:
         yield pair
 
 
+@pytest.fixture(scope="module")
+def outage() -> dict:
+    """What happened on A while the link was cut, for the tests after its return."""
+    return {}
+
 
 def _io_thread(node: Node) -> str:
     with node.app_connection().cursor(MySQLdb.cursors.DictCursor) as cursor:
@@ -44,7 +49,8 @@ def test_promotion_is_refused_while_the_old_primary_is_reachable(failover_pair):
     assert status_of(secondary)["role"] == "secondary"
 
 
-def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failover_pair):
+def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failover_pair,
+                                                                         outage):
     pair = failover_pair
     site_a = WebClient(pair.primary.url)
     site_a.login("admin", pair.primary.admin_password())
@@ -52,8 +58,15 @@ def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failov
                                           login_name="sa", password="Before-crash-pw-1")
     pair.wait_replicated()
     pair.link.freeze()  # the link is cut first: this write never reaches B
-    site_a.create_account(resource=f"cut-{uuid.uuid4().hex[:6]}", login_name="written-in-cut",
-                          password="During-cut-pw-3")
+    _, outage["cut_account"] = site_a.create_account(
+        resource=f"cut-{uuid.uuid4().hex[:6]}", login_name="written-in-cut",
+        password="During-cut-pw-3")
+    # A reveal that happened: its audit row is in A's trail only.
+    status, body, _ = site_a.post(f"/accounts/{account_id}/reveal/", {})
+    assert status == 200 and "Before-crash-pw-1" in body
+    outage["reveal_on_a"] = pair.primary.sql(
+        "SELECT uuid FROM strongroom.audit_auditevent WHERE action = 'password_reveal' "
+        "ORDER BY id DESC LIMIT 1")[0][0]
     kill_node(pair.primary)
     wait_until(lambda: _io_thread(pair.secondary) != "Yes", timeout=30,
                what="the secondary to lose its primary")
@@ -81,6 +94,7 @@ def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failov
     # The reveal audited during the outage is in the new primary's own trail, once.
     assert node.sql("SELECT COUNT(*) FROM strongroom.audit_auditevent WHERE uuid = %s",
                     (reveal_uuid,))[0][0] == 1
+    assert _trail_count(node, outage["reveal_on_a"]) == 0  # A's reveal never came here
     assert fetch(node, "/health/primary")[0] == 200
     seal = run_manage("audit_seal", node=node.profile)
     assert seal.returncode == 0, seal.stderr
@@ -121,13 +135,55 @@ def test_the_old_primary_that_comes_back_is_fenced(failover_pair):
         "SELECT reason FROM strongroom_local.ha_transition WHERE alerted = 1"))
 
 
-def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it(
-        failover_pair):
+def _trail_count(node: Node, event_uuid: str) -> int:
+    return node.sql("SELECT COUNT(*) FROM strongroom.audit_auditevent WHERE uuid = %s",
+                    (event_uuid,))[0][0]
+
+
+def _carried(output: str) -> tuple[int, int]:
+    """(rows found here, rows new in the new primary's trail) from ha_rejoin's output."""
+    found = re.search(r"(\d+) audit row\(s\) recorded here after the promotion point or "
+                      r"not yet delivered: (\d+) carried", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_rejoin_report_only_carries_the_old_primarys_audit_rows_and_names_the_accounts(
+        failover_pair, outage):
     pair = failover_pair
     new, old = pair.secondary, pair.primary
     make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    reported = run_manage("ha_rejoin", "--report-only", str(pack_file(new.profile)),
+                          node=old.profile)
+    assert reported.returncode == 0, reported.stderr
+    report = json.loads(Path(re.search(r"Divergence report: (\S+)",
+                                       reported.stdout).group(1)).read_text())
+    # The report names the account by its id, which finds it (here, before the rebuild).
+    touched = [row.split(" ", 1)[1] for row in report["rows_touched"]
+               if row.startswith("vault_account ")]
+    assert outage["cut_account"] in touched, report["rows_touched"]
+    assert old.sql("SELECT login_name FROM strongroom.vault_account WHERE id = %s",
+                   (outage["cut_account"],)) == [("written-in-cut",)]
+    audit_rows = [change["after"] for transaction in report["transactions"]
+                  for change in transaction["changes"] if change["table"] == "audit_auditevent"]
+    assert outage["reveal_on_a"] in [row["uuid"] for row in audit_rows], audit_rows
+    # A's reveal is in the new primary's trail; nothing changed here.
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    found, carried = _carried(reported.stdout)
+    assert found >= 1 and carried == found, reported.stdout
+    assert status_of(old)["role"] == "fenced"
+
+
+def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it(
+        failover_pair, outage):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
     rejoined = run_manage("ha_rejoin", str(pack_file(new.profile)), node=old.profile)
     assert rejoined.returncode == 0, rejoined.stderr
+    # Run again after the report-only run (as after a crash there): nothing twice.
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    found, carried = _carried(rejoined.stdout)
+    assert found >= 1 and carried == 0, rejoined.stdout
     report_file = Path(re.search(r"Divergence report: (\S+)", rejoined.stdout).group(1))
     text = report_file.read_text()
     report = json.loads(text)
@@ -152,3 +208,12 @@ def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it
                                (after,))[0][0] == 1, what="the new primary's write on the old")
     assert status_of(old)["role"] == "secondary"
     assert old.sql("SELECT @@global.read_only")[0][0] == 1
+    # The reveal A audited during the cut: in both trails once, and the chain holds.
+    assert _trail_count(old, outage["reveal_on_a"]) == 1
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    assert run_manage("audit_seal", node=new.profile).returncode == 0
+    position = new.sql("SELECT @@gtid_binlog_pos")[0][0]
+    assert old.sql("SELECT MASTER_GTID_WAIT(%s, 20)", (position,))[0][0] == 0
+    for node in (new, old):
+        verify = run_manage("audit_verify", node=node.profile)
+        assert verify.returncode == 0 and "audit trail intact" in verify.stdout, verify.stderr
