@@ -148,11 +148,31 @@ def _carried(output: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
+def test_installing_a_pack_is_refused_on_the_fenced_old_primary_and_on_the_primary(
+        failover_pair):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
+    make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    before = {node.profile.name: node.sql("SELECT @@gtid_binlog_pos, @@global.read_only")
+              for node in (new, old)}
+    for node in (old, new):
+        refused = run_manage("ha_install_pack", str(pack_file(new.profile)), node=node.profile)
+        assert refused.returncode == 1, refused.stdout
+        message = refused.stderr.strip().splitlines()[-1]  # one line, after start-up logs
+        assert message.startswith("CommandError: pack refused: this node is") \
+            and "run ha_rejoin" in message, refused.stderr
+    # Nothing changed: the evidence (binary log, divergent rows) and the roles stay.
+    assert {node.profile.name: node.sql("SELECT @@gtid_binlog_pos, @@global.read_only")
+            for node in (new, old)} == before
+    assert old.sql("SELECT COUNT(*) FROM strongroom.vault_account "
+                   "WHERE login_name = 'written-in-cut'")[0][0] == 1
+    assert status_of(old)["role"] == "fenced" and status_of(new)["role"] == "primary"
+
+
 def test_rejoin_report_only_carries_the_old_primarys_audit_rows_and_names_the_accounts(
         failover_pair, outage):
     pair = failover_pair
     new, old = pair.secondary, pair.primary
-    make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
     reported = run_manage("ha_rejoin", "--report-only", str(pack_file(new.profile)),
                           node=old.profile)
     assert reported.returncode == 0, reported.stderr
