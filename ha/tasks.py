@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
 
 from ha.failover import epoch_announce
+from ha.models import ReplicaReport
 from ha.role import current_role
 from ha.router import is_read_only_node
 from ha.services import heartbeat_write
@@ -16,6 +18,7 @@ def write_heartbeat() -> None:
 @shared_task
 def check_status() -> None:
     status_check()
+    ReplicaReport.prune(now=timezone.now())
 
 
 @shared_task

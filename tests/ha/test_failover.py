@@ -148,6 +148,42 @@ def _carried(output: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
+def _announcements(node: Node) -> int:
+    return node.sql("SELECT COUNT(*) FROM strongroom_local.ha_replicareport "
+                    "WHERE role = 'primary'")[0][0]
+
+
+def _checks_pass(node: Node, seconds: int) -> None:
+    """Wait while the node's beat runs its checks (and announcements) `seconds` more."""
+    checked = "SELECT checked_at FROM strongroom_local.ha_nodestatus WHERE id = 1"
+    first = node.sql(checked)[0][0]
+    wait_until(lambda: (node.sql(checked)[0][0] - first).total_seconds() >= seconds,
+               timeout=30, what=f"{node.profile.name}'s checks to run {seconds} s more")
+
+
+def test_the_fenced_old_primary_hears_no_more_announcements_and_prunes_old_reports(
+        failover_pair):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
+    # The new primary announced until the old one fenced (read-only): then no more.
+    _checks_pass(new, 2)
+    announced = _announcements(old)
+    assert announced >= 1
+    _checks_pass(new, 4)
+    assert _announcements(old) == announced
+    # Reports older than the window go on every role, a fenced node's too.
+    old.sql("INSERT INTO strongroom_local.ha_replicareport (node, reported_at, io_running, "
+            "sql_running, ha_status, replication_status, ha_reason, replication_reason, "
+            "gtid_slave_pos, outbox_pending, role, epoch) SELECT 'stale.strongroom.test', "
+            "UTC_TIMESTAMP(6) - INTERVAL seq HOUR, '', '', 'alive', 'alive', '', '', '', 0, "
+            "'', 0 FROM mysql.seq_1_to_24")
+    stale = ("SELECT COUNT(*) FROM strongroom_local.ha_replicareport "
+             "WHERE node = 'stale.strongroom.test'")
+    assert old.sql(stale)[0][0] == 24
+    wait_until(lambda: old.sql(stale)[0][0] == 0, timeout=30,
+               what="the fenced node to prune reports older than its window")
+
+
 def test_installing_a_pack_is_refused_on_the_fenced_old_primary_and_on_the_primary(
         failover_pair):
     pair = failover_pair
