@@ -76,7 +76,8 @@ class Divergence:
         """The ids of the audit rows these transactions added to this node's trail."""
         return [int(change.after["id"]) for transaction in self.transactions
                 for change in transaction.changes
-                if change.table == AUDIT_TABLE and change.operation == "insert"]
+                if change.table == AUDIT_TABLE and change.operation == "insert"
+                and str(change.after.get("id", "")).isdigit()]
 
 
 def divergence_find(*, promotion_position: str) -> Divergence:
