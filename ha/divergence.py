@@ -6,7 +6,9 @@ review and re-apply, before the node is rebuilt. Nothing is dropped silently.
 The report names the rows (table, primary key, the columns that changed), the
 vault accounts and resources they touch and when each transaction committed.
 Secrets stay out of it: encrypted columns and password or token hashes are shown
-as withheld, never as their bytes.
+as withheld, never as their bytes. UUID columns (ids, the audit row's uuid) are
+shown in their canonical form, so an operator can look the row up; other binary
+values as hex.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +31,10 @@ SECRET_COLUMNS = frozenset({"password", "token_hash"})
 GTID_LINE = re.compile(r"^#(\d{6})\s+(\d{1,2}:\d\d:\d\d) server id \d+ .*\tGTID (\d+-\d+-\d+)")
 ROW_LINE = re.compile(r"^### (INSERT INTO|UPDATE|DELETE FROM) `([^`]+)`\.`([^`]+)`")
 VALUE_LINE = re.compile(r"^###\s+@(\d+)=(.*)$")
+# mariadb-binlog writes a string's bytes as they are, except bytes below 0x20 as \xNN.
+CONTROL_ESCAPE = re.compile(rb"\\x([0-9a-f]{2})")
+BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
+AUDIT_TABLE = "audit_auditevent"
 OPERATIONS = {"INSERT INTO": "insert", "UPDATE": "update", "DELETE FROM": "delete"}
 
 
@@ -64,6 +71,14 @@ class Divergence:
         return (f"{self.domain}-*-{self.promotion_sequence + 1}"
                 f"..{self.last_sequence}")
 
+    @property
+    def audit_event_ids(self) -> list[int]:
+        """The ids of the audit rows these transactions added to this node's trail."""
+        return [int(change.after["id"]) for transaction in self.transactions
+                for change in transaction.changes
+                if change.table == AUDIT_TABLE and change.operation == "insert"
+                and str(change.after.get("id", "")).isdigit()]
+
 
 def divergence_find(*, promotion_position: str) -> Divergence:
     """This node's own transactions beyond `promotion_position` (the new primary's
@@ -89,13 +104,15 @@ def divergence_find(*, promotion_position: str) -> Divergence:
                       transactions=transactions)
 
 
-def _column_names(cursor) -> dict[str, dict[int, str]]:
+def _column_names(cursor) -> dict[str, dict[int, tuple[str, str]]]:
+    """table -> column position -> (name, data type)."""
     schema = settings.DATABASES["default"]["NAME"]
-    names: dict[str, dict[int, str]] = {}
+    names: dict[str, dict[int, tuple[str, str]]] = {}
     for row in query_dicts(cursor, "SELECT TABLE_NAME AS t, ORDINAL_POSITION AS n, "
-                                   "COLUMN_NAME AS c FROM information_schema.COLUMNS "
+                                   "COLUMN_NAME AS c, DATA_TYPE AS d "
+                                   "FROM information_schema.COLUMNS "
                                    "WHERE TABLE_SCHEMA = %s", (schema,)):
-        names.setdefault(row["t"], {})[int(row["n"])] = row["c"]
+        names.setdefault(row["t"], {})[int(row["n"])] = (row["c"], row["d"].lower())
     return names
 
 
@@ -107,19 +124,22 @@ def _decoded_binlog(*, first_log: str, domain: int, start: str) -> str:
             ["mariadb-binlog", f"--defaults-file={options}", "--read-from-remote-server",
              "--to-last-log", f"--start-position={start}", f"--do-domain-ids={domain}",
              "--base64-output=DECODE-ROWS", "--verbose", first_log],
-            capture_output=True, text=True, errors="replace",
+            capture_output=True,
             env={**os.environ, "TZ": "UTC"})  # it prints commit times in local time
     if result.returncode != 0:
         raise DivergenceError(f"reading this node's binary log failed: "
-                              f"{result.stderr.strip()[-500:]}")
-    return result.stdout
+                              f"{result.stderr.decode(errors='replace').strip()[-500:]}")
+    # Latin-1 maps each byte to one character and back: a binary value's bytes
+    # survive the parsing and are decoded per column type (_shown).
+    return result.stdout.decode("latin-1")
 
 
-def _parse(text: str, *, columns: dict[str, dict[int, str]]) -> list[Transaction]:
+def _parse(text: str, *, columns: dict[str, dict[int, tuple[str, str]]]
+           ) -> list[Transaction]:
     schema = settings.DATABASES["default"]["NAME"]
     transactions: list[Transaction] = []
     change, section = None, None
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines: \x85 is a byte of a value here
         gtid = GTID_LINE.match(line)
         if gtid:
             day, time_of_day, number = gtid.groups()
@@ -145,17 +165,37 @@ def _parse(text: str, *, columns: dict[str, dict[int, str]]) -> list[Transaction
         else:
             value = VALUE_LINE.match(line)
             if value:
-                name = columns.get(change.table, {}).get(int(value.group(1)),
-                                                         f"@{value.group(1)}")
-                section[name] = _shown(name, value.group(2))
+                name, data_type = columns.get(change.table, {}).get(
+                    int(value.group(1)), (f"@{value.group(1)}", ""))
+                section[name] = _shown(name, value.group(2), data_type=data_type)
     return [transaction for transaction in transactions if transaction.changes]
 
 
-def _shown(column: str, raw: str) -> str:
+def _shown(column: str, raw: str, *, data_type: str = "") -> str:
     if column in SECRET_COLUMNS or column.endswith("_ct") or column == "wrapped":
         return WITHHELD
     raw = re.sub(r"\s*/\*.*\*/\s*$", "", raw)  # mariadb-binlog's type comment
-    return raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == "'" else raw
+    if not (len(raw) >= 2 and raw[0] == raw[-1] == "'"):
+        return raw  # a number, a time or NULL: plain text
+    value = CONTROL_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]),
+                               raw[1:-1].encode("latin-1"))
+    if data_type == "uuid":
+        return uuid_from_record(value)
+    if data_type in BINARY_TYPES:
+        return value.hex()
+    return value.decode("utf-8", errors="replace")
+
+
+def uuid_from_record(value: bytes) -> str:
+    """A UUID column's 16 bytes as MariaDB stores them, in canonical form (hex when
+    not 16 bytes). MariaDB stores a UUID of version 1-5 (RFC variant) with its groups
+    in reverse order (nnnnnnnnnnnn-vsss-Vhhh-mmmm-llllllll, MDEV-26664) and others
+    as they are; the test is the server's own (sql_type_uuid.h)."""
+    if len(value) != 16:
+        return value.hex()
+    if value[6] & 0x80 and 0 < value[8] < 0x60:
+        value = value[12:16] + value[10:12] + value[8:10] + value[6:8] + value[0:6]
+    return str(uuid.UUID(bytes=value))
 
 
 def report_write(divergence: Divergence, *, epoch: dict, directory: Path) -> Path:

@@ -6,7 +6,8 @@ newer epoch in two ways and then fences itself (read-only at both layers, role
 `fenced` in ha.env, a Failed transition that alerts):
 - announced: the promoted node inserts "primary, epoch N" into the old primary's
   local report table every second over the audit shipper's TLS account, which it
-  still holds, as soon as that database answers;
+  still holds, as soon as that database answers, for as long as it is writable (once
+  fenced it is read-only: nothing more is announced);
 - a notice file: `promote` writes epoch-notice.json (signed with a key derived from
   the vault's master key) for the administrator to copy into the old primary's HA
   directory; a node that finds it there starts fenced.
@@ -360,7 +361,10 @@ def server_read_only_enforce() -> None:
 def epoch_announce() -> bool:
     """On a promoted primary: tell the primary it replaced (still in ha.env as
     PRIMARY_DB_HOST) that it is superseded, over the audit shipper's account, which
-    may insert into that node's report table. False when it cannot be reached."""
+    may insert into that node's report table. Only while that node's server is
+    writable: read-only, it has fenced itself (or become a secondary) and takes no
+    change, and a row a second would pile up there for as long as it lives. False
+    when it cannot be reached."""
     mine = Epoch.objects.filter(node=settings.NODE_NAME).order_by("-number").first()
     if mine is None or not peer().host:
         return False
@@ -368,12 +372,13 @@ def epoch_announce() -> bool:
         "node": settings.NODE_NAME, "io_running": "", "sql_running": "", "ha_status": "",
         "replication_status": "", "ha_reason": f"promoted at epoch {mine.number}",
         "replication_reason": "", "gtid_slave_pos": "", "outbox_pending": 0,
-        "role": "primary", "epoch": mine.number})
+        "role": "primary", "epoch": mine.number}, only_if_writable=True)
 
 
-def peer_insert(model, values: dict) -> bool:
+def peer_insert(model, values: dict, *, only_if_writable: bool = False) -> bool:
     """One row into the other node's local schema (reported_at: its clock), over the
-    audit shipper's TLS account; False when that node cannot be reached."""
+    audit shipper's TLS account; False when that node cannot be reached.
+    `only_if_writable`: nothing is inserted while that node's server is read-only."""
     table = (f"{quote_identifier(settings.DATABASES['local']['NAME'])}."
              f"{quote_identifier(model._meta.db_table)}")
     names = ", ".join(quote_identifier(name) for name in values)
@@ -383,6 +388,8 @@ def peer_insert(model, values: dict) -> bool:
         return False
     try:
         with connection.cursor() as cursor:
+            if only_if_writable and query_one(cursor, "SELECT @@global.read_only"):
+                return True
             cursor.execute(f"INSERT INTO {table} ({names}, reported_at) VALUES "
                            f"({', '.join(['%s'] * len(values))}, UTC_TIMESTAMP(6))",
                            tuple(values.values()))

@@ -1,6 +1,7 @@
 """`ha_install_pack` on the secondary: verify the whole pack first (a damaged,
-truncated, foreign or stale pack changes nothing), then load the snapshot, start
-TLS replication, make the replica read-only and write the node's HA settings."""
+truncated, foreign or stale pack changes nothing; so does a primary or a fenced old
+primary, which ha_rejoin takes), then load the snapshot, start TLS replication, make
+the replica read-only and write the node's HA settings."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
 from ha.replica import RETRY_ADVICE, ReplicaState, change_master, wait_until_connected
+from ha.role import current_role
 from ha.sql import NOT_LOGGED, quote_identifier
 from ha.tls import write_for_server
 from strongroom.envfile import parse_env
@@ -49,8 +51,23 @@ class InstallResult:
 def pack_install(*, path: Path, force_host: bool = False,
                  max_age: timedelta = timedelta(hours=24),
                  progress: Callable[[str], None] = lambda message: None) -> InstallResult:
+    _refuse_writable_history(current_role())
     return pack_apply(pack_open(path=path, force_host=force_host, max_age=max_age),
                       progress=progress)
+
+
+def _refuse_writable_history(role: str) -> None:
+    """A primary, or an old one that was fenced, may hold transactions no other node
+    has: installing wipes them (and RESET MASTER its binary log) with no report.
+    ha_rejoin reports them and carries its audit rows first."""
+    if role == "fenced":
+        raise PackError("this node is a fenced old primary: installing a pack would wipe "
+                        "what it committed after the promotion point without a report; run "
+                        "ha_rejoin with this pack instead (nothing was changed)")
+    if role == "primary":
+        raise PackError("this node is the primary: installing a pack would wipe its data "
+                        "without a report; if another node was promoted in its place, run "
+                        "ha_rejoin with a pack built there (nothing was changed)")
 
 
 def pack_open(*, path: Path, force_host: bool = False,

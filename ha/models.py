@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 
@@ -39,7 +40,10 @@ class ReplicaReport(models.Model):
     """What a secondary saw, inserted into the primary's local schema over the audit
     shipper's TLS account (INSERT only): the primary's own view of its replica.
     `reported_at` is the primary's clock (UTC_TIMESTAMP at insert), so no clock skew
-    enters the freshness. Never replicated; the primary prunes old rows."""
+    enters the freshness. Never replicated; every node prunes old rows (prune)."""
+
+    # The freshest rows are all any reader needs; a node of any role keeps at most this.
+    KEEP = timedelta(minutes=10)
 
     node = models.CharField(max_length=255)
     reported_at = models.DateTimeField(db_index=True)
@@ -57,6 +61,12 @@ class ReplicaReport(models.Model):
     # "primary", its epoch): how an old primary that comes back learns it is fenced.
     role = models.CharField(max_length=16, blank=True, default="")
     epoch = models.PositiveIntegerField(default=0)
+
+    @classmethod
+    def prune(cls, *, now: datetime) -> int:
+        """On every role: a fenced node or a secondary receives rows too (a promoted
+        node's announcement, ha/failover.py), and kept them forever."""
+        return cls.objects.filter(reported_at__lt=now - cls.KEEP).delete()[0]
 
 
 class NodeStatus(models.Model):

@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 CHECK_LOCK = "strongroom_ha_check"
 REPORT_LOCK = "strongroom_ha_report"
 KINDS = ("ha", "replication", "semisync")  # semisync: zero-data-loss mode
-REPORT_KEEP = timedelta(minutes=10)
 
 
 class _NodeLock:
@@ -67,8 +66,7 @@ def status_check() -> NodeStatus | None:
             return None
         observation = observe(now=timezone.now())
         status = _store(observation, now=timezone.now(), fenced=fenced is not None)
-    if current_role() == "primary":
-        ReplicaReport.objects.filter(reported_at__lt=timezone.now() - REPORT_KEEP).delete()
+    ReplicaReport.prune(now=timezone.now())  # on every role: announcements land anywhere
     return status
 
 

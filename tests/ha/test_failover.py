@@ -23,6 +23,11 @@ def failover_pair(tmp_path_factory) -> Pair:
         yield pair
 
 
+@pytest.fixture(scope="module")
+def outage() -> dict:
+    """What happened on A while the link was cut, for the tests after its return."""
+    return {}
+
 
 def _io_thread(node: Node) -> str:
     with node.app_connection().cursor(MySQLdb.cursors.DictCursor) as cursor:
@@ -44,7 +49,8 @@ def test_promotion_is_refused_while_the_old_primary_is_reachable(failover_pair):
     assert status_of(secondary)["role"] == "secondary"
 
 
-def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failover_pair):
+def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failover_pair,
+                                                                         outage):
     pair = failover_pair
     site_a = WebClient(pair.primary.url)
     site_a.login("admin", pair.primary.admin_password())
@@ -52,8 +58,15 @@ def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failov
                                           login_name="sa", password="Before-crash-pw-1")
     pair.wait_replicated()
     pair.link.freeze()  # the link is cut first: this write never reaches B
-    site_a.create_account(resource=f"cut-{uuid.uuid4().hex[:6]}", login_name="written-in-cut",
-                          password="During-cut-pw-3")
+    _, outage["cut_account"] = site_a.create_account(
+        resource=f"cut-{uuid.uuid4().hex[:6]}", login_name="written-in-cut",
+        password="During-cut-pw-3")
+    # A reveal that happened: its audit row is in A's trail only.
+    status, body, _ = site_a.post(f"/accounts/{account_id}/reveal/", {})
+    assert status == 200 and "Before-crash-pw-1" in body
+    outage["reveal_on_a"] = pair.primary.sql(
+        "SELECT uuid FROM strongroom.audit_auditevent WHERE action = 'password_reveal' "
+        "ORDER BY id DESC LIMIT 1")[0][0]
     kill_node(pair.primary)
     wait_until(lambda: _io_thread(pair.secondary) != "Yes", timeout=30,
                what="the secondary to lose its primary")
@@ -81,6 +94,7 @@ def test_promotion_after_a_crash_accepts_writes_and_keeps_the_audit_chain(failov
     # The reveal audited during the outage is in the new primary's own trail, once.
     assert node.sql("SELECT COUNT(*) FROM strongroom.audit_auditevent WHERE uuid = %s",
                     (reveal_uuid,))[0][0] == 1
+    assert _trail_count(node, outage["reveal_on_a"]) == 0  # A's reveal never came here
     assert fetch(node, "/health/primary")[0] == 200
     seal = run_manage("audit_seal", node=node.profile)
     assert seal.returncode == 0, seal.stderr
@@ -121,14 +135,113 @@ def test_the_old_primary_that_comes_back_is_fenced(failover_pair):
         "SELECT reason FROM strongroom_local.ha_transition WHERE alerted = 1"))
 
 
-def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it(
+def _trail_count(node: Node, event_uuid: str) -> int:
+    return node.sql("SELECT COUNT(*) FROM strongroom.audit_auditevent WHERE uuid = %s",
+                    (event_uuid,))[0][0]
+
+
+def _carried(output: str) -> tuple[int, int]:
+    """(rows found here, rows new in the new primary's trail) from ha_rejoin's output."""
+    found = re.search(r"(\d+) audit row\(s\) recorded here after the promotion point or "
+                      r"not yet delivered: (\d+) carried", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
+
+
+def _announcements(node: Node) -> int:
+    return node.sql("SELECT COUNT(*) FROM strongroom_local.ha_replicareport "
+                    "WHERE role = 'primary'")[0][0]
+
+
+def _checks_pass(node: Node, seconds: int) -> None:
+    """Wait while the node's beat runs its checks (and announcements) `seconds` more."""
+    checked = "SELECT checked_at FROM strongroom_local.ha_nodestatus WHERE id = 1"
+    first = node.sql(checked)[0][0]
+    wait_until(lambda: (node.sql(checked)[0][0] - first).total_seconds() >= seconds,
+               timeout=30, what=f"{node.profile.name}'s checks to run {seconds} s more")
+
+
+def test_the_fenced_old_primary_hears_no_more_announcements_and_prunes_old_reports(
+        failover_pair):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
+    # The new primary announced until the old one fenced (read-only): then no more.
+    _checks_pass(new, 2)
+    announced = _announcements(old)
+    assert announced >= 1
+    _checks_pass(new, 4)
+    assert _announcements(old) == announced
+    # Reports older than the window go on every role, a fenced node's too.
+    old.sql("INSERT INTO strongroom_local.ha_replicareport (node, reported_at, io_running, "
+            "sql_running, ha_status, replication_status, ha_reason, replication_reason, "
+            "gtid_slave_pos, outbox_pending, role, epoch) SELECT 'stale.strongroom.test', "
+            "UTC_TIMESTAMP(6) - INTERVAL seq HOUR, '', '', 'alive', 'alive', '', '', '', 0, "
+            "'', 0 FROM mysql.seq_1_to_24")
+    stale = ("SELECT COUNT(*) FROM strongroom_local.ha_replicareport "
+             "WHERE node = 'stale.strongroom.test'")
+    assert old.sql(stale)[0][0] == 24
+    wait_until(lambda: old.sql(stale)[0][0] == 0, timeout=30,
+               what="the fenced node to prune reports older than its window")
+
+
+def test_installing_a_pack_is_refused_on_the_fenced_old_primary_and_on_the_primary(
         failover_pair):
     pair = failover_pair
     new, old = pair.secondary, pair.primary
     packed = make_pack(new.profile, secondary_name=old.profile.node_name, address="127.0.0.1")
+    # The pack's next step for the node it replaced is ha_rejoin, not join.
     assert "the primary this node replaced" in packed and "ha_rejoin HAPack.zip" in packed
+    before = {node.profile.name: node.sql("SELECT @@gtid_binlog_pos, @@global.read_only")
+              for node in (new, old)}
+    for node in (old, new):
+        refused = run_manage("ha_install_pack", str(pack_file(new.profile)), node=node.profile)
+        assert refused.returncode == 1, refused.stdout
+        message = refused.stderr.strip().splitlines()[-1]  # one line, after start-up logs
+        assert message.startswith("CommandError: pack refused: this node is") \
+            and "run ha_rejoin" in message, refused.stderr
+    # Nothing changed: the evidence (binary log, divergent rows) and the roles stay.
+    assert {node.profile.name: node.sql("SELECT @@gtid_binlog_pos, @@global.read_only")
+            for node in (new, old)} == before
+    assert old.sql("SELECT COUNT(*) FROM strongroom.vault_account "
+                   "WHERE login_name = 'written-in-cut'")[0][0] == 1
+    assert status_of(old)["role"] == "fenced" and status_of(new)["role"] == "primary"
+
+
+def test_rejoin_report_only_carries_the_old_primarys_audit_rows_and_names_the_accounts(
+        failover_pair, outage):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
+    reported = run_manage("ha_rejoin", "--report-only", str(pack_file(new.profile)),
+                          node=old.profile)
+    assert reported.returncode == 0, reported.stderr
+    report = json.loads(Path(re.search(r"Divergence report: (\S+)",
+                                       reported.stdout).group(1)).read_text())
+    # The report names the account by its id, which finds it (here, before the rebuild).
+    touched = [row.split(" ", 1)[1] for row in report["rows_touched"]
+               if row.startswith("vault_account ")]
+    assert outage["cut_account"] in touched, report["rows_touched"]
+    assert old.sql("SELECT login_name FROM strongroom.vault_account WHERE id = %s",
+                   (outage["cut_account"],)) == [("written-in-cut",)]
+    audit_rows = [change["after"] for transaction in report["transactions"]
+                  for change in transaction["changes"] if change["table"] == "audit_auditevent"]
+    assert outage["reveal_on_a"] in [row["uuid"] for row in audit_rows], audit_rows
+    # A's reveal is in the new primary's trail; nothing changed here.
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    found, carried = _carried(reported.stdout)
+    assert found >= 1 and carried == found, reported.stdout
+    assert status_of(old)["role"] == "fenced"
+
+
+def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it(
+        failover_pair, outage):
+    pair = failover_pair
+    new, old = pair.secondary, pair.primary
     rejoined = run_manage("ha_rejoin", str(pack_file(new.profile)), node=old.profile)
     assert rejoined.returncode == 0, rejoined.stderr
+    # Run again after the report-only run (as after a crash there): nothing twice.
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    found, carried = _carried(rejoined.stdout)
+    assert found >= 1 and carried == 0, rejoined.stdout
     report_file = Path(re.search(r"Divergence report: (\S+)", rejoined.stdout).group(1))
     text = report_file.read_text()
     report = json.loads(text)
@@ -153,3 +266,12 @@ def test_rejoin_reports_what_the_old_primary_wrote_after_the_cut_and_rebuilds_it
                                (after,))[0][0] == 1, what="the new primary's write on the old")
     assert status_of(old)["role"] == "secondary"
     assert old.sql("SELECT @@global.read_only")[0][0] == 1
+    # The reveal A audited during the cut: in both trails once, and the chain holds.
+    assert _trail_count(old, outage["reveal_on_a"]) == 1
+    assert _trail_count(new, outage["reveal_on_a"]) == 1
+    assert run_manage("audit_seal", node=new.profile).returncode == 0
+    position = new.sql("SELECT @@gtid_binlog_pos")[0][0]
+    assert old.sql("SELECT MASTER_GTID_WAIT(%s, 20)", (position,))[0][0] == 0
+    for node in (new, old):
+        verify = run_manage("audit_verify", node=node.profile)
+        assert verify.returncode == 0 and "audit trail intact" in verify.stdout, verify.stderr
