@@ -20,7 +20,6 @@ from ha.dbconnect import HaConfigError, primary_audit_connection
 from ha.failover import fence_if_superseded, own_epoch, server_read_only_enforce
 from ha.models import NodeStatus, ReplicaReport, Transition
 from ha.observe import ALIVE, FAILED, Observation, observe
-from ha.role import current_role
 from ha.sql import quote_identifier
 from ha.switchover import peer_requests_handle
 from ha.transitions import on_transition
