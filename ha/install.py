@@ -21,6 +21,7 @@ from ha.dbconnect import admin_client_options, admin_cursor, query_one, replica_
 from ha.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
 from ha.pack import Pack, PackError, read_pack
+from ha.rebuilding import rebuilding
 from ha.replica import RETRY_ADVICE, ReplicaState, change_master, wait_until_connected
 from ha.role import current_role
 from ha.sql import NOT_LOGGED, quote_identifier
@@ -131,23 +132,26 @@ def replica_rebuild(*, snapshot: bytes, position: str, host: str, port: int,
     schema (the audit outbox and its undelivered rows) is left as it is. `user`
     None keeps the replication account already configured."""
     database = settings.DATABASES["default"]["NAME"]
-    with admin_cursor() as cursor:
-        cursor.execute(NOT_LOGGED)
-        cursor.execute("STOP SLAVE")
-        if user is not None:
-            cursor.execute("RESET SLAVE ALL")
-        cursor.execute("SET GLOBAL read_only = ON")
-        cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
-    progress(f"loading the snapshot ({len(snapshot) / 1e6:.1f} MB)")
-    _load_snapshot(GTID_STATEMENT.sub(b"", snapshot))
-    with admin_cursor() as cursor:
-        _binlog_state_reset(cursor, position)
-        _set_replica_position(cursor, position)
-        change_master(cursor, host=host, port=port, user=user, password=password)
-        cursor.execute("START SLAVE")
-    # The second layer of read-only: the app may read the replicated schema, write
-    # only its local one.
-    app_grants_apply(role="secondary")
+    # Tables vanish and come back one by one: the node's pages answer 503 "rejoining"
+    # meanwhile (ha/rebuilding.py), whichever command rebuilds it.
+    with rebuilding():
+        with admin_cursor() as cursor:
+            cursor.execute(NOT_LOGGED)
+            cursor.execute("STOP SLAVE")
+            if user is not None:
+                cursor.execute("RESET SLAVE ALL")
+            cursor.execute("SET GLOBAL read_only = ON")
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote_identifier(database)}")
+        progress(f"loading the snapshot ({len(snapshot) / 1e6:.1f} MB)")
+        _load_snapshot(GTID_STATEMENT.sub(b"", snapshot))
+        with admin_cursor() as cursor:
+            _binlog_state_reset(cursor, position)
+            _set_replica_position(cursor, position)
+            change_master(cursor, host=host, port=port, user=user, password=password)
+            cursor.execute("START SLAVE")
+        # The second layer of read-only: the app may read the replicated schema, write
+        # only its local one.
+        app_grants_apply(role="secondary")
 
 
 def replication_failure(replica: ReplicaState) -> str:

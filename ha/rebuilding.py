@@ -1,5 +1,6 @@
 """While this node's replicated schema is dropped and reloaded from the other node's
-snapshot (a switchover's rejoin), every request that reads it would fail: tables
+snapshot (ha.install.replica_rebuild: a rejoin, a switchover's included, a pack
+install, a resync), every request that reads it would fail: tables
 vanish and come back one by one, and an empty user table sends a signed-in person
 to the login page. The process doing the rebuild sets a marker file beside ha.env;
 the web processes see it (ha/middleware.py) and answer 503 "rejoining" with a

@@ -39,7 +39,6 @@ from ha.dbconnect import admin_cursor, query_one
 from ha.failover import EpochNotice, FailoverError, fence, own_epoch, peer_insert, promote
 from ha.models import Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_private
-from ha.rebuilding import rebuilding
 from ha.rejoin import rejoin
 from ha.replica import replica_state
 from ha.role import current_role
@@ -209,9 +208,7 @@ def _rejoin_with(request: PeerRequest) -> None:
     path = settings.HA_DIR / "switchover-pack.zip"
     write_private(path, bytes(request.payload))
     try:
-        with rebuilding():
-            result = rejoin(path=path,
-                            progress=lambda line: logger.warning("rejoin: %s", line))
+        result = rejoin(path=path, progress=lambda line: logger.warning("rejoin: %s", line))
     finally:
         path.unlink(missing_ok=True)
     connections.close_all()
