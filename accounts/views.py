@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import selectors, services
-from accounts.decorators import mark_recent_auth, require_recent_auth
+from accounts.decorators import mark_recent_auth, require_sudo_mode
 from accounts.forms import (ApiTokenForm, ReauthForm, TeamForm, TokenForm, UserCreateForm,
                             UserUpdateForm)
 from accounts.middleware import SESSION_OTP_REQUIRED
@@ -154,7 +154,7 @@ def _refused_on_a_read_only_node(view):
 @login_required
 @require_POST
 @_refused_on_a_read_only_node
-@require_recent_auth  # a token reveals passwords for its whole life: ask like a reveal
+@require_sudo_mode  # a token reveals passwords for its whole life: ask like a reveal
 def token_create(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
@@ -211,7 +211,7 @@ def user_create(request):
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-@require_recent_auth  # a role change grants or takes away every administrator power
+@require_sudo_mode  # a role change grants or takes away every administrator power
 def user_edit(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = UserUpdateForm(request.POST or None,
@@ -249,7 +249,7 @@ def _not_on_oneself(*, instead: str, message: str):
 @_not_on_oneself(instead="accounts:otp_turn_off",
                  message="Your own two-factor authentication is turned off here, which "
                          "asks for your password; the Users page resets other people's.")
-@require_recent_auth  # it leaves the password alone between anyone and the account
+@require_sudo_mode  # it leaves the password alone between anyone and the account
 def user_otp_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     if services.totp_reset(admin=request.user, user=user, request=request):
@@ -299,7 +299,7 @@ def password_change(request):
                  message="Your own password is changed here, under Change your "
                          "password, which asks for your current password; the Users "
                          "page resets other people's.")
-@require_recent_auth  # setting someone's password is taking over their account
+@require_sudo_mode  # setting someone's password is taking over their account
 def user_password_reset(request, pk: int):
     user = get_object_or_404(User, pk=pk)
     form = SetPasswordForm(user, request.POST or None)

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import require_recent_auth
+from accounts.decorators import require_sudo_mode
 from alerts import selectors, services
 from alerts.forms import AlertRulesForm, AlertTargetsForm
 from alerts.models import Channel
@@ -13,7 +13,7 @@ from ha.router import is_read_only_node
 
 @permission_required("accounts.manage_users", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-@require_recent_auth  # unticking every box silences every failover alert
+@require_sudo_mode  # unticking every box silences every failover alert
 def alert_settings(request):
     data = request.POST if request.method == "POST" else None
     rules_form = AlertRulesForm(data, rules=selectors.alert_rules())

@@ -82,6 +82,10 @@ SNAPSHOT_USER = env.str("SNAPSHOT_USER", default="")
 SNAPSHOT_PASSWORD = env.str("SNAPSHOT_PASSWORD", default="")
 # Seconds a re-authentication stays fresh before a reveal; 0 turns the prompt off.
 REVEAL_REAUTH_SECONDS = env_number("STRONGROOM_REVEAL_REAUTH_SECONDS", 0)
+# Seconds the password typed at login or on the re-authentication page stays fresh for
+# what takes over an account or silences alerts (resetting someone's password or
+# two-factor, a role change, a new API token, the alert settings); 0 turns it off.
+SENSITIVE_REAUTH_SECONDS = env_number("STRONGROOM_SENSITIVE_REAUTH_SECONDS", 900)
 # Seconds a revealed password stays on screen (its copy button too): a page left open
 # must not keep showing it.
 REVEAL_HIDE_SECONDS = env_number("STRONGROOM_REVEAL_HIDE_SECONDS", 30)

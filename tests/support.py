@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connections, transaction
 from django.test.client import ClientHandler
 
+from accounts.decorators import SESSION_AUTH_AT
 from localservices.node import ROOT, Profile
 from localservices.processes import node_environment
 from strongroom.handlers import ApiMiddlewareMixin, is_api_path
@@ -37,6 +38,16 @@ class Client(django.test.Client):
         super().__init__(enforce_csrf_checks, **options)
         self.web_handler = self.handler
         self.api_handler = _ApiClientHandler(enforce_csrf_checks)
+
+    def force_login(self, user, backend=None, *, password_typed: bool = True) -> None:
+        """Signed in as the login form signs a person in: with the password just typed,
+        so the re-authentication windows start now; `password_typed=False` is a session
+        from long ago (no password typed in it)."""
+        super().force_login(user, backend)
+        if password_typed:
+            session = self.session
+            session[SESSION_AUTH_AT] = int(time.time())
+            session.save()
 
     def request(self, **request):
         api = is_api_path(request["PATH_INFO"])

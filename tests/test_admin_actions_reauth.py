@@ -6,6 +6,7 @@ entry each is sent to /accounts/reauth/ and changes nothing; with one it works
 import pytest
 from django.contrib.auth.models import User
 
+from accounts.decorators import SESSION_AUTH_AT
 from accounts.models import ApiToken, TotpDevice
 from accounts.roles import AUDITOR, role_of
 from alerts.selectors import channels_for_event
@@ -38,10 +39,10 @@ ACTIONS = {
 
 @pytest.fixture
 def alices_stale_session(client, alice, bob, settings):
-    settings.REVEAL_REAUTH_SECONDS = 60
+    settings.SENSITIVE_REAUTH_SECONDS = 60
     _enrol(client, bob)
     choose_channels("ha_failed", "email")
-    client.force_login(alice)  # no password typed in this session
+    client.force_login(alice, password_typed=False)
     return client
 
 
@@ -64,3 +65,14 @@ def test_after_alice_types_her_password_again_the_action_works(alices_stale_sess
     assert response.status_code in (200, 302)
     assert not response.get("Location", "").startswith("/accounts/reauth/")
     assert took_effect(bob)
+
+
+def test_by_default_a_password_typed_over_fifteen_minutes_ago_is_asked_for_again(
+        client, alice, bob):
+    client.force_login(alice)  # the default window, as a node runs with no setting
+    session = client.session
+    session[SESSION_AUTH_AT] -= 901
+    session.save()
+    response = client.post(f"/accounts/users/{bob.pk}/", {"role": AUDITOR, "is_active": "on"})
+    assert response["Location"].startswith("/accounts/reauth/")
+    assert role_of(User.objects.get(pk=bob.pk)) != AUDITOR

@@ -21,12 +21,12 @@ def bearer(token: str) -> dict:
 
 @pytest.fixture
 def reauth_window(settings):
-    settings.REVEAL_REAUTH_SECONDS = 60
+    settings.REVEAL_REAUTH_SECONDS = settings.SENSITIVE_REAUTH_SECONDS = 60
     return settings
 
 
 def test_a_session_past_the_window_cannot_create_a_token(client, bob, reauth_window):
-    client.force_login(bob)  # logged in long ago: no recent password in this session
+    client.force_login(bob, password_typed=False)  # logged in long ago
     response = client.post("/accounts/tokens/new/", {"name": "backup"})
     assert response["Location"].startswith("/accounts/reauth/")
     assert not ApiToken.objects.exists()
@@ -100,7 +100,7 @@ def test_the_owner_sees_expiry_and_last_use(client, alice):
 
 def test_the_edit_page_asks_again_before_showing_the_notes(client, alice, root_account,
                                                           reauth_window):
-    client.force_login(alice)
+    client.force_login(alice, password_typed=False)
     response = client.get(f"/accounts/{root_account.pk}/edit/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/reauth/")

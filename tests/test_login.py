@@ -109,7 +109,7 @@ def test_verify_refuses_to_redirect_off_site(client, bob):
 def test_reveal_asks_for_the_password_again_when_configured(client, alice, root_account,
                                                            settings):
     settings.REVEAL_REAUTH_SECONDS = 60
-    client.force_login(alice)  # no recent password entry in this session
+    client.force_login(alice, password_typed=False)
     url = f"/accounts/{root_account.pk}/reveal/"
     response = client.post(url)
     assert response["Location"].startswith("/accounts/reauth/")

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def test_a_token_posted_on_a_secondary_says_none_was_created(client, alice, settings,
                                                              reauth_seconds):
     settings.NODE_ROLE = "secondary"
-    settings.REVEAL_REAUTH_SECONDS = reauth_seconds
-    client.force_login(alice)
+    settings.SENSITIVE_REAUTH_SECONDS = reauth_seconds
+    client.force_login(alice, password_typed=False)
     response = client.post("/accounts/tokens/new/", {"name": "backup script"}, follow=True)
     page = response.content.decode()
     assert response.redirect_chain == [("/accounts/profile/", 302)]

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import TotpDevice
 from audit.models import AuditEvent, AuditOutbox
-from tests.support import PASSWORD
+from tests.support import PASSWORD, Client as TestClient
 from tests.test_login import _enrol, current_code, login
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -59,9 +59,9 @@ def test_a_reset_of_a_user_without_two_factor_changes_and_audits_nothing(client,
 
 def test_the_reset_asks_alice_for_her_password_again_when_configured(client, alice, bob,
                                                                     settings):
-    settings.REVEAL_REAUTH_SECONDS = 60
+    settings.SENSITIVE_REAUTH_SECONDS = 60
     _enrol(client, bob)
-    client.force_login(alice)  # no recent password entry in this session
+    client.force_login(alice, password_typed=False)
     assert client.post(reset_url(bob))["Location"].startswith("/accounts/reauth/")
     assert TotpDevice.objects.filter(user=bob).exists()
 
@@ -101,9 +101,10 @@ def test_a_session_verified_with_a_removed_device_is_not_stuck_at_verify(client,
     waiting = Client()  # another browser of bob's: password given, code not yet
     assert login(waiting, "bob", PASSWORD)["Location"].startswith("/accounts/verify/")
 
-    admin = Client()
+    admin = TestClient()  # the suite's client: alice signed in with her password
     admin.force_login(alice)
-    admin.post(reset_url(bob))
+    assert admin.post(reset_url(bob)).status_code == 302
+    assert not TotpDevice.objects.filter(user=bob).exists()
 
     # Both sessions gave the password, which is all the account asks for now.
     assert client.get("/").status_code == 200
