@@ -1,6 +1,5 @@
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -22,7 +21,7 @@ from accounts.middleware import SESSION_OTP_REQUIRED
 from accounts.otp import otp_verify
 from accounts.models import ApiToken, Team, TotpDevice
 from accounts.roles import role_of
-from ha.router import is_read_only_node
+from ha.router import ReadOnlyNode, is_read_only_node, read_only_reason
 from strongroom.keyset import BadCursor
 from strongroom.web import add_service_errors
 
@@ -139,14 +138,13 @@ def profile(request):
 
 def _refused_on_a_read_only_node(view):
     """A token form posted where nothing can be written (a page loaded before a
-    switchover, a script) says so, before any password is asked for in vain."""
+    switchover, a script) gets the read-only answer every write gets (503), saying
+    that no token was made, before any password is asked for in vain."""
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if is_read_only_node():
-            messages.error(request, f"No API token was created: this node "
-                                    f"({settings.NODE_NAME}) is read-only. Create tokens on "
-                                    f"the primary; they work here once replicated.")
-            return redirect("accounts:profile")
+            raise ReadOnlyNode(f"No API token was created: {read_only_reason()} Create "
+                               f"tokens on the primary; they work here once replicated.")
         return view(request, *args, **kwargs)
     return wrapper
 

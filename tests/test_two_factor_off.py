@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import TotpDevice
 from audit.models import AuditEvent, AuditOutbox
-from tests.support import PASSWORD, Client as TestClient
+from tests.support import PASSWORD, Client as SuiteClient
 from tests.test_login import _enrol, current_code, login
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -101,7 +101,7 @@ def test_a_session_verified_with_a_removed_device_is_not_stuck_at_verify(client,
     waiting = Client()  # another browser of bob's: password given, code not yet
     assert login(waiting, "bob", PASSWORD)["Location"].startswith("/accounts/verify/")
 
-    admin = TestClient()  # the suite's client: alice signed in with her password
+    admin = SuiteClient()  # the suite's client: alice signed in with her password
     admin.force_login(alice)
     assert admin.post(reset_url(bob)).status_code == 302
     assert not TotpDevice.objects.filter(user=bob).exists()
