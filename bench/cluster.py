@@ -19,6 +19,7 @@ from localservices.stack import loopback_pair, pair_down, prepare_secondary
 
 BENCH_DIR = VAR / "bench"
 SINGLE_DIR = VAR / "bench-single"
+PACK_DIR = VAR / "bench-pack"
 
 
 def seed(profile: Profile, accounts: int) -> None:
@@ -132,7 +133,12 @@ def build_pair(*, accounts: int, base: Path = BENCH_DIR, tag: str = "pair",
 
 
 def pack_profiles(tag: str) -> tuple[Profile, Profile]:
-    return loopback_pair(BENCH_DIR, server_id=31, tag=tag)
+    """Emptied, under var/bench-pack/: the quick run builds them while the bench
+    pair's build empties var/bench/."""
+    profiles = loopback_pair(PACK_DIR, server_id=33, tag=tag)
+    for profile in profiles:
+        shutil.rmtree(profile.base_dir, ignore_errors=True)
+    return profiles
 
 
 def install_for_pack(primary: Profile, secondary: Profile) -> None:
