@@ -74,6 +74,15 @@ def node_facts(profile: Profile) -> dict:
     return {"role": role, **dict(zip(names, values))}
 
 
+def audit_counts(profile: Profile) -> dict[str, int]:
+    """The node's audit rows of retrievals and password changes: each one measured
+    must have left its row (the peer's counterpart: OpenBao's audit log lines)."""
+    rows = profile.mariadb.query(
+        "SELECT action, COUNT(*) FROM strongroom.audit_auditevent "
+        "WHERE action IN ('password_reveal', 'password_change') GROUP BY action")
+    return {"password_reveal": 0, "password_change": 0, **dict(rows)}
+
+
 @dataclass
 class BenchNode:
     """One standalone node: no pack, no secondary applying its changes on the same

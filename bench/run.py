@@ -199,7 +199,7 @@ def _load(size: dict, pair, single, bao, names: list[str]) -> dict:
     """Reads and writes under wrk, one system at a time: the pair's primary and
     secondary, the single node, OpenBao; and the ratios of both to OpenBao."""
     from bench import workloads
-    from bench.cluster import node_facts
+    from bench.cluster import audit_counts, node_facts
 
     load = {"seconds": size["seconds"], "runs": size["runs"], "warm_up": size["warm_up"]}
     figures = {"node_facts": {"primary": node_facts(pair.primary),
@@ -217,6 +217,7 @@ def _load(size: dict, pair, single, bao, names: list[str]) -> dict:
     _say("API retrieval and password change on the single node")
     figures["api_read_single_node"] = workloads.api_read(single, single.node, **load)
     figures["api_write_single_node"] = workloads.api_write(single, single.node, **load)
+    figures["single_node_audit_rows"] = audit_counts(single.node)
     _say("OpenBao KV v2 read and write")
     figures["openbao"] = workloads.openbao_read_write(bao, names, **load)
     figures["openbao"]["version"] = bao.version()

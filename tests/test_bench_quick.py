@@ -42,6 +42,9 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
             assert figures["ratios"][system][kind] == pytest.approx(
                 figures[f"api_{kind}_{where}"]["rps"]["median"]
                 / figures["openbao"][kind]["rps"]["median"])
+    audited = figures["single_node_audit_rows"]  # every retrieval and change left its row
+    assert audited["password_reveal"] >= figures["api_read_single_node"]["runs"][0]["requests"]
+    assert audited["password_change"] >= figures["api_write_single_node"]["runs"][0]["requests"]
     assert (figures["ratio_read"], figures["ratio_write"]) == (
         figures["ratios"]["pair"]["read"], figures["ratios"]["pair"]["write"])
     assert not _processes_under(SINGLE_DIR)  # torn down after its rows
