@@ -29,7 +29,7 @@ import uuid
 from datetime import timedelta
 
 FULL = {"audit_rows": 1_000_000, "sustain_seconds": 60, "seal_every": 10.0, "horizon": 5.0}
-QUICK = {"audit_rows": 20_000, "sustain_seconds": 5, "seal_every": 2.0, "horizon": 1.0}
+QUICK = {"audit_rows": 20_000, "sustain_seconds": 3, "seal_every": 1.0, "horizon": 1.0}
 RATE = 2000  # audit rows/s during the sustained sealing run
 ACTORS = 200
 SEARCH = {"actor": "user007", "action": "password_reveal", "days": (10, 17)}
@@ -48,8 +48,8 @@ def audit_scale(size: dict) -> dict:
     profile = Profile("audit-scale", mariadb_port=free_port(), redis_port=free_port(),
                       web_port=free_port(), server_id=51, base_dir=VAR / "bench-audit")
     shutil.rmtree(profile.base_dir, ignore_errors=True)
-    services_up(profile)
     try:
+        services_up(profile)
         manage(profile, "master_key_create", str(profile.master_key_file))
         manage(profile, "migrate", "--noinput")
         manage(profile, "migrate", "--noinput", "--database", "local")

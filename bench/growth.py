@@ -12,8 +12,9 @@ Server time is taken in-process with Django's test Client in a process configure
 node's env file, against the node's own database: it is the whole Django request
 (middleware, view, queries, template) without the network, gunicorn's queue or the
 load generator, which on a shared 2-core box would add noise larger than the figure.
-Each page is asked 20 times after two warm-ups; the median is reported, with the number
-of SQL statements it ran (which must not change with the vault's size).
+Each page is asked 20 times (3 in the quick run) after two warm-ups; the median is
+reported, with the number of SQL statements it ran (which must not change with the
+vault's size).
 
 Seeding: accounts go in through bench.seed (bulk inserts, each account sealed as the
 services seal it: the ciphertext is bound to the account's id, so no copy of one
@@ -34,18 +35,21 @@ from pathlib import Path
 from bench.loadgen import Target, measure
 from localservices.node import VAR, Profile
 
-FULL = {"sizes": [1000, 100000], "audit_rows": 1_000_000, "seconds": 10, "runs": 3}
-QUICK = {"sizes": [200, 2000], "audit_rows": 20_000, "seconds": 2, "runs": 1}
+FULL = {"sizes": [1000, 100000], "audit_rows": 1_000_000, "seconds": 10, "runs": 3,
+        "warm_up": True, "probe_repeats": 20}
+# make test's run: every stage once, on small numbers (the statement counts still
+# compare; the times mean little).
+QUICK = {"sizes": [200, 2000], "audit_rows": 20_000, "seconds": 1, "runs": 1,
+         "warm_up": False, "probe_repeats": 3}
 GROWTH_DIR = VAR / "bench-growth"
 USERS_PER_ACCOUNTS = 20  # one user per 20 accounts: 50 and 5,000 at full size
-PROBE_REPEATS = 20
 
 
 def growth(size: dict, *, node: Profile | None = None) -> dict:
     """Figures for each stage. `node`: a serving primary with an `admin` to reuse (it is
     grown, not emptied); otherwise one is built under var/bench-growth and removed."""
     from localservices.installer import install, stop
-    from localservices.processes import stop_processes
+    from localservices.processes import manage, stop_processes
     from localservices.stack import loopback_pair
 
     own = node is None
@@ -54,9 +58,12 @@ def growth(size: dict, *, node: Profile | None = None) -> dict:
 
         shutil.rmtree(GROWTH_DIR, ignore_errors=True)
         node, _ = loopback_pair(GROWTH_DIR, server_id=51, tag="growth")
-        install(node)
-        stop_processes(node, ("worker", "beat"))
     try:
+        if own:
+            install(node)
+            stop_processes(node, ("worker", "beat"))
+        token = manage(node, "api_token_create", "--user", "admin", "--name",
+                       f"growth-{time.monotonic_ns()}").strip().splitlines()[-1]
         stages, seeded = [], 0
         for accounts in size["sizes"]:
             _say(f"growth: seeding up to {accounts:,} accounts")
@@ -64,13 +71,13 @@ def growth(size: dict, *, node: Profile | None = None) -> dict:
                          users=(accounts - seeded) // USERS_PER_ACCOUNTS)
             seeded = accounts
             stages.append({"accounts": accounts, "audit_rows": _audit_rows(node),
-                           "seed_s": took, **_measure(node, size)})
+                           "seed_s": took, **_measure(node, size, token)})
         _say(f"growth: adding {size['audit_rows']:,} audit rows")
         took = _fill_audit(node, size["audit_rows"])
         stages.append({"accounts": seeded, "audit_rows": _audit_rows(node),
-                       "seed_s": took, **_measure(node, size)})
+                       "seed_s": took, **_measure(node, size, token)})
         return {"stages": stages, "concurrency": stages[0]["api_read"]["concurrency"],
-                "probe_repeats": PROBE_REPEATS}
+                "probe_repeats": size["probe_repeats"]}
     finally:
         if own:
             stop(node)
@@ -116,27 +123,25 @@ def _audit_rows(node: Profile) -> int:
 
 # --- Measuring one stage ---------------------------------------------------------------
 
-def _measure(node: Profile, size: dict) -> dict:
+def _measure(node: Profile, size: dict, token: str) -> dict:
     from bench.workloads import _web_session
     from localservices.installer import admin_password_file
-    from localservices.processes import manage
 
     url = f"http://127.0.0.1:{node.web_port}"
-    token = manage(node, "api_token_create", "--user", "admin", "--name",
-                   f"growth-{time.monotonic_ns()}").strip().splitlines()[-1]
+    load = {"seconds": size["seconds"], "runs": size["runs"], "warm_up": size["warm_up"]}
     sample = [str(row[0]) for row in node.mariadb.query(
         "SELECT id FROM strongroom.vault_account ORDER BY RAND() LIMIT 5000")]
     logins = [row[0] for row in node.mariadb.query(
         "SELECT login_name FROM strongroom.vault_account ORDER BY RAND() LIMIT 500")]
     api_read = measure(Target(url, sample, "/api/v1/accounts/%s/password/?reason=bench",
-                              headers={"Authorization": f"Bearer {token}"}),
-                       seconds=size["seconds"], runs=size["runs"])
+                              headers={"Authorization": f"Bearer {token}"}), **load)
     session, csrf = _web_session(url, "admin", admin_password_file(node).read_text().strip())
     search = measure(Target(url, logins, "/?q=%s",
                             headers={"Cookie": f"sessionid={session}; csrftoken={csrf}"}),
-                     seconds=size["seconds"], runs=size["runs"])
+                     **load)
+    pages = _node_python(node, "--probe", str(size["probe_repeats"]))
     return {"api_read": api_read, "search": search,
-            "pages": json.loads(_node_python(node, "--probe").strip().splitlines()[-1])}
+            "pages": json.loads(pages.strip().splitlines()[-1])}
 
 
 def _node_python(node: Profile, *args: str) -> str:
@@ -173,7 +178,7 @@ def _seed_here(*, accounts: int, users: int) -> None:
                                     for user in created], batch_size=2000)
 
 
-def _probe_here() -> dict:
+def _probe_here(repeats: int) -> dict:
     """Median server time (ms) and statement count of each page, in-process."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -206,7 +211,7 @@ def _probe_here() -> dict:
             if client.get(path).status_code != 200:
                 raise RuntimeError(f"{path} did not answer 200")
         times = []
-        for _ in range(PROBE_REPEATS):
+        for _ in range(repeats):
             started = time.perf_counter()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
@@ -253,15 +258,15 @@ def main() -> int:
     parser.add_argument("--output", type=Path)
     parser.add_argument("--seed-accounts", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seed-users", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", type=int, metavar="REPEATS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "strongroom.settings")
-    if args.seed_accounts is not None or args.probe:
+    if args.seed_accounts is not None or args.probe is not None:
         import django
 
         django.setup()
-        if args.probe:
-            print(json.dumps(_probe_here()))
+        if args.probe is not None:
+            print(json.dumps(_probe_here(args.probe)))
         else:
             _seed_here(accounts=args.seed_accounts, users=args.seed_users)
         return 0

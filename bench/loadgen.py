@@ -84,12 +84,15 @@ def run_wrk(target: Target, *, seconds: float) -> dict:
             "errors": raw["socket_errors"] + raw["status_errors"], "requests": raw["requests"]}
 
 
-def measure(target: Target, *, seconds: float, runs: int = 3) -> dict:
+def measure(target: Target, *, seconds: float, runs: int = 3, warm_up: bool = True) -> dict:
     """A warm-up run (discarded; 3 s, less for short runs), then `runs` runs: the
-    median with min and max."""
-    run_wrk(target, seconds=min(3.0, seconds / 2))
+    median with min and max. The quick bench skips the warm-up: it checks that every
+    figure is produced, and wrk's shortest run is a whole second."""
+    if warm_up:
+        run_wrk(target, seconds=min(3.0, seconds / 2))
     results = [run_wrk(target, seconds=seconds) for _ in range(runs)]
-    figure = {"runs": results, "concurrency": CONNECTIONS, "seconds": seconds}
+    figure = {"runs": results, "concurrency": CONNECTIONS, "seconds": seconds,
+              "warm_up": warm_up}
     for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
         values = sorted(r[key] for r in results)
         figure[key] = {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}

@@ -1,8 +1,9 @@
 """make bench: python -m bench.run [--quick]
 
 Starts its own HA pair (durable MariaDB: innodb_flush_log_at_trx_commit=1,
-sync_binlog=1; DEBUG off; gunicorn with STRONGROOM_WEB_WORKERS sync workers) and an
-OpenBao node, runs every workload, prints one table and writes bench/results/latest.json.
+sync_binlog=1; DEBUG off; gunicorn with STRONGROOM_WEB_WORKERS sync workers), one
+standalone node built the same way, and an OpenBao node, runs every workload, prints
+one table and writes bench/results/latest.json.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import platform
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.audit_scale import table_lines as audit_scale_lines
@@ -21,10 +23,14 @@ from bench.growth import table_lines as growth_lines
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
-FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "lag_seconds": 20, "pack_sizes": [10000, 100000],
-        "flowback_rows": 10000, "outage": 3.0, "detection_trials": 5, "crash_changes": 1000}
-QUICK = {"accounts": 200, "seconds": 2, "runs": 1, "lag_seconds": 3, "pack_sizes": [1000],
-         "flowback_rows": 1000, "outage": 1.0, "detection_trials": 1, "crash_changes": 100}
+FULL = {"accounts": 1000, "seconds": 20, "runs": 3, "warm_up": True, "lag_seconds": 20,
+        "pack_sizes": [10000, 100000], "flowback_rows": 10000, "outage": 3.0,
+        "kill_settle": 2.0, "detection_trials": 5, "crash_changes": 1000}
+# Every group once, on small numbers: what make test checks is that each figure is
+# produced, never its value.
+QUICK = {"accounts": 200, "seconds": 1, "runs": 1, "warm_up": False, "lag_seconds": 2,
+         "pack_sizes": [1000], "flowback_rows": 1000, "outage": 1.0, "kill_settle": 1.0,
+         "detection_trials": 1, "crash_changes": 100}
 
 
 def _version(command: list[str]) -> str:
@@ -48,51 +54,46 @@ def machine(bao_version: str) -> dict:
 
 
 GROUPS = ("load", "lag", "flowback", "kill", "detection", "crash", "pack", "audit", "growth")
+PAIR_GROUPS = frozenset({"load", "lag", "flowback", "kill", "detection", "crash"})
 
 
 def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
-    """Every workload of the groups in `only` (all by default)."""
+    """Every workload of the groups in `only` (all by default). The quick run checks
+    that every figure is produced, not what it is: there the groups that build nodes
+    of their own (pack, audit, growth) run beside the pair's, using the core that the
+    pair's groups leave idle while they wait on heartbeats and restarts. The full run
+    runs one group at a time."""
+    size = QUICK if quick else FULL
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as beside:
+        apart = beside.submit(_without_pair, size, only, quick) if quick else None
+        figures = _with_pair(size, only, quick)
+        if "crash" in only and not quick:
+            figures["crash_writes"]["on"] = _crash_zero_data_loss(size)
+        figures.update(apart.result() if apart else _without_pair(size, only, quick))
+    return {"quick": quick, "only": sorted(only),
+            "machine": machine(figures.get("openbao", {}).get("version", "not run")),
+            "took_s": time.monotonic() - started, "figures": figures}
+
+
+def _with_pair(size: dict, only: frozenset[str], quick: bool) -> dict:
+    """The groups on the bench's HA pair, the single node and OpenBao."""
     from bench import workloads
-    from bench.cluster import BENCH_DIR, build_pair
+    from bench.cluster import BENCH_DIR
     from bench.crash import crash_scenarios
     from bench.detection import bench_detection
     from bench.openbao import OpenBao
 
-    size = QUICK if quick else FULL
-    seconds, runs = size["seconds"], size["runs"]
     figures: dict = {}
-    started = time.monotonic()
     bao = OpenBao(BENCH_DIR.parent / "bench-openbao")
-    pair = None
+    pair = single = None
     try:
-        _say("building the HA pair")
-        pair = build_pair(accounts=size["accounts"])
+        pair, single, names = _build(size, only, bao)
         if "load" in only:
-            _say("the floor: the cheapest JSON answer on the primary")
-            figures["floor"] = workloads.floor(pair, pair.primary, seconds=seconds, runs=runs)
-            _say("API retrieval on the primary")
-            figures["api_read_primary"] = workloads.api_read(pair, pair.primary,
-                                                             seconds=seconds, runs=runs)
-            _say("API retrieval on the secondary")
-            figures["api_read_secondary"] = workloads.api_read(pair, pair.secondary,
-                                                               seconds=seconds, runs=runs)
-            _say("web reveal on the primary")
-            figures["web_reveal_primary"] = workloads.web_reveal(pair, pair.primary,
-                                                                 seconds=seconds, runs=runs)
-            _say("API password change on the primary")
-            figures["api_write_primary"] = workloads.api_write(pair, seconds=seconds,
-                                                               runs=runs)
-            _say("OpenBao KV v2 read and write")
-            bao.start()
-            names = bao.seed(size["accounts"])
-            figures["openbao"] = workloads.openbao_read_write(bao, names, seconds=seconds,
-                                                              runs=runs)
-            figures["openbao"]["version"] = bao.version()
-            bao.stop()
-            figures["ratio_read"] = (figures["api_read_primary"]["rps"]["median"]
-                                     / figures["openbao"]["read"]["rps"]["median"])
-            figures["ratio_write"] = (figures["api_write_primary"]["rps"]["median"]
-                                      / figures["openbao"]["write"]["rps"]["median"])
+            figures.update(_load(size, pair, single, bao, names))
+            bao.stop()  # neither idles beside the groups that follow
+            single.close()
+            single = None
         if "lag" in only:
             _say("replication lag at 200 changes/s")
             figures["replication_lag"] = workloads.replication_lag(
@@ -102,7 +103,8 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
             figures["audit_flowback"] = workloads.audit_flowback(pair, size["flowback_rows"])
         if "kill" in only:
             _say("primary kill -9 during secondary reads")
-            figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"])
+            figures["primary_kill"] = workloads.primary_kill(pair, outage=size["outage"],
+                                                             settle=size["kill_settle"])
         if "detection" in only:
             _say("HA status detection: link freeze and primary kill")
             figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
@@ -113,17 +115,30 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
                                                               changes=size["crash_changes"])}
     finally:
         bao.stop()
-        if pair is not None:
-            pair.close()
-    if "crash" in only and not quick:
-        _say("primary kill -9 during password changes (zero-data-loss mode)")
-        pair = build_pair(accounts=size["accounts"], base=BENCH_DIR / "zero-data-loss",
-                          tag="zdl", server_id=41, zero_data_loss=True)
-        try:
-            figures["crash_writes"]["on"] = crash_scenarios(pair,
-                                                            changes=size["crash_changes"])
-        finally:
-            pair.close()
+        for built in (single, pair):
+            if built is not None:
+                built.close()
+    return figures
+
+
+def _crash_zero_data_loss(size: dict) -> dict:
+    from bench.cluster import BENCH_DIR, build_pair
+    from bench.crash import crash_scenarios
+
+    _say("primary kill -9 during password changes (zero-data-loss mode)")
+    pair = build_pair(accounts=size["accounts"], base=BENCH_DIR / "zero-data-loss",
+                      tag="zdl", server_id=41, zero_data_loss=True)
+    try:
+        return crash_scenarios(pair, changes=size["crash_changes"])
+    finally:
+        pair.close()
+
+
+def _without_pair(size: dict, only: frozenset[str], quick: bool) -> dict:
+    """The groups that build their own nodes: the HA pack, the audit trail, growth."""
+    from bench import workloads
+
+    figures: dict = {}
     if "pack" in only:
         figures["ha_pack"] = []
         for accounts in size["pack_sizes"]:
@@ -140,9 +155,81 @@ def run(quick: bool, only: frozenset[str] = frozenset(GROUPS)) -> dict:
 
         _say("how cost grows with the vault")
         figures["growth"] = growth.growth(growth.QUICK if quick else growth.FULL)
-    return {"quick": quick, "only": sorted(only),
-            "machine": machine(figures.get("openbao", {}).get("version", "not run")),
-            "took_s": time.monotonic() - started, "figures": figures}
+    return figures
+
+
+def _build(size: dict, only: frozenset[str], bao) -> tuple:
+    """The HA pair (for the groups that use it), the single node and OpenBao with its
+    seeded names (for the load group; None where not needed), built side by side:
+    building waits on process start-ups more than it computes, and nothing is
+    measured until all are up. When one build fails, the others are closed here."""
+    from bench.cluster import build_pair, build_single
+
+    def openbao() -> list[str]:
+        bao.start()
+        return bao.seed(size["accounts"])
+
+    jobs = {}
+    wanted = [name for name, needed in (("the HA pair", only & PAIR_GROUPS),
+                                        ("the single node and OpenBao", "load" in only))
+              if needed]
+    if wanted:
+        _say("building " + " and ".join(wanted))
+    with ThreadPoolExecutor(3) as pool:
+        if only & PAIR_GROUPS:
+            jobs["pair"] = pool.submit(build_pair, accounts=size["accounts"])
+        if "load" in only:
+            jobs["single"] = pool.submit(build_single, accounts=size["accounts"])
+            jobs["openbao_names"] = pool.submit(openbao)
+    built, failure = {}, None
+    for name, job in jobs.items():
+        try:
+            built[name] = job.result()
+        except Exception as error:  # noqa: BLE001 - raised below, once the rest is closed
+            failure = failure or error
+    if failure is not None:
+        for name in ("pair", "single"):
+            if name in built:
+                built[name].close()
+        raise failure  # OpenBao: the caller stops it in any case
+    return built.get("pair"), built.get("single"), built.get("openbao_names")
+
+
+def _load(size: dict, pair, single, bao, names: list[str]) -> dict:
+    """Reads and writes under wrk, one system at a time: the pair's primary and
+    secondary, the single node, OpenBao; and the ratios of both to OpenBao."""
+    from bench import workloads
+    from bench.cluster import audit_counts, node_facts
+
+    load = {"seconds": size["seconds"], "runs": size["runs"], "warm_up": size["warm_up"]}
+    figures = {"node_facts": {"primary": node_facts(pair.primary),
+                              "single_node": node_facts(single.node)}}
+    _say("the floor: the cheapest JSON answer on the primary")
+    figures["floor"] = workloads.floor(pair, pair.primary, **load)
+    _say("API retrieval on the primary")
+    figures["api_read_primary"] = workloads.api_read(pair, pair.primary, **load)
+    _say("API retrieval on the secondary")
+    figures["api_read_secondary"] = workloads.api_read(pair, pair.secondary, **load)
+    _say("web reveal on the primary")
+    figures["web_reveal_primary"] = workloads.web_reveal(pair, pair.primary, **load)
+    _say("API password change on the primary")
+    figures["api_write_primary"] = workloads.api_write(pair, pair.primary, **load)
+    _say("API retrieval and password change on the single node")
+    figures["api_read_single_node"] = workloads.api_read(single, single.node, **load)
+    figures["api_write_single_node"] = workloads.api_write(single, single.node, **load)
+    figures["single_node_audit_rows"] = audit_counts(single.node)
+    _say("OpenBao KV v2 read and write")
+    figures["openbao"] = workloads.openbao_read_write(bao, names, **load)
+    figures["openbao"]["version"] = bao.version()
+    bao_rps = {kind: figures["openbao"][kind]["rps"]["median"] for kind in ("read", "write")}
+    figures["ratios"] = {
+        system: {kind: figures[f"api_{kind}_{where}"]["rps"]["median"] / bao_rps[kind]
+                 for kind in ("read", "write")}
+        for system, where in (("pair", "primary"), ("single_node", "single_node"))}
+    # The names earlier result files used for the pair's ratios.
+    figures["ratio_read"] = figures["ratios"]["pair"]["read"]
+    figures["ratio_write"] = figures["ratios"]["pair"]["write"]
+    return figures
 
 
 _STARTED = time.monotonic()
@@ -210,20 +297,30 @@ def _load_lines(f: dict) -> list[str]:
                 f" {figure['p99_ms']['median']:>5.1f}ms {figure['errors']:>6}"
                 f" {100 * rps['median'] / floor_rps:>6.0f}%")
 
+    def ratio_rows(kind: str) -> list[str]:
+        return [f"{'  ratio ' + system + '/OpenBao (' + kind + ')':44} "
+                f"{f['ratios'][key][kind]:>9.2f}"
+                for system, key in (("pair primary", "pair"), ("single node", "single_node"))]
+
     return [load_row("Floor: /health/live (no database)", f["floor"]),
             load_row("API retrieval, audited (primary)", f["api_read_primary"]),
             load_row("API retrieval, audited (secondary)", f["api_read_secondary"]),
+            load_row("API retrieval, audited (single node)", f["api_read_single_node"]),
             load_row("Web reveal, audited (primary)", f["web_reveal_primary"]),
             load_row("OpenBao KV v2 read, file audit", f["openbao"]["read"]),
-            f"{'  ratio ours/OpenBao (read)':44} {f['ratio_read']:>9.2f}",
+            *ratio_rows("read"),
             load_row("API password change (primary)", f["api_write_primary"]),
+            load_row("API password change (single node)", f["api_write_single_node"]),
             load_row("OpenBao KV v2 write, file audit", f["openbao"]["write"]),
-            f"{'  ratio ours/OpenBao (write)':44} {f['ratio_write']:>9.2f}"]
+            *ratio_rows("write")]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
-    parser.add_argument("--quick", action="store_true", help="a small version, under 2 minutes")
+    parser.add_argument("--quick", action="store_true",
+                        help="every group once on small numbers, the pack, audit and growth "
+                             "groups beside the pair's (about 1.5 minutes): a check that "
+                             "each figure is produced, not a measurement")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--only", default=",".join(GROUPS),
                         help=f"comma-separated groups to run, of: {', '.join(GROUPS)}")

@@ -9,7 +9,7 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.cluster import BenchPair, fresh_primary_and_secondary, seed
+from bench.cluster import BenchPair, install_for_pack, pack_profiles, seed
 from bench.loadgen import Target, measure
 from bench.openbao import OpenBao
 from localservices.process import stop_pid
@@ -21,37 +21,41 @@ from localservices.stack import pair_down
 
 # --- Reads and writes under load (wrk) -------------------------------------------
 
-def floor(pair: BenchPair, profile, *, seconds: float, runs: int) -> dict:
+def floor(pair: BenchPair, profile, *, seconds: float, runs: int,
+          warm_up: bool = True) -> dict:
     """The same stack's cheapest JSON answer (/health/live: every middleware, no
     database): what any request here costs at least."""
     return measure(Target(pair.url(profile), ["live"], "/health/%s"), seconds=seconds,
-                   runs=runs)
+                   runs=runs, warm_up=warm_up)
 
 
-def api_read(pair: BenchPair, profile, *, seconds: float, runs: int) -> dict:
+def api_read(pair: BenchPair, profile, *, seconds: float, runs: int,
+             warm_up: bool = True) -> dict:
     return measure(Target(pair.url(profile), pair.account_ids,
                           "/api/v1/accounts/%s/password/?reason=bench",
                           headers={"Authorization": f"Bearer {pair.token}"}),
-                   seconds=seconds, runs=runs)
+                   seconds=seconds, runs=runs, warm_up=warm_up)
 
 
-def api_write(pair: BenchPair, *, seconds: float, runs: int) -> dict:
-    return measure(Target(pair.url(pair.primary), pair.account_ids,
+def api_write(pair: BenchPair, profile, *, seconds: float, runs: int,
+              warm_up: bool = True) -> dict:
+    return measure(Target(pair.url(profile), pair.account_ids,
                           "/api/v1/accounts/%s/password/", method="POST",
                           body='{"password": "Bench-change-%d!"}',
                           headers={"Authorization": f"Bearer {pair.token}",
                                    "Content-Type": "application/json"}),
-                   seconds=seconds, runs=runs)
+                   seconds=seconds, runs=runs, warm_up=warm_up)
 
 
-def web_reveal(pair: BenchPair, profile, *, seconds: float, runs: int) -> dict:
+def web_reveal(pair: BenchPair, profile, *, seconds: float, runs: int,
+               warm_up: bool = True) -> dict:
     session, csrf = _web_session(pair.url(profile), "admin",
                                  (pair.primary.secrets_dir / "admin_password").read_text().strip())
     return measure(Target(pair.url(profile), pair.account_ids, "/accounts/%s/reveal/",
                           method="POST", body=f"csrfmiddlewaretoken={csrf}&reason=bench-%d",
                           headers={"Cookie": f"sessionid={session}; csrftoken={csrf}",
                                    "Content-Type": "application/x-www-form-urlencoded"}),
-                   seconds=seconds, runs=runs)
+                   seconds=seconds, runs=runs, warm_up=warm_up)
 
 
 def _web_session(base_url: str, username: str, password: str) -> tuple[str, str]:
@@ -79,14 +83,15 @@ def _cookie(response, name: str) -> str:
     raise RuntimeError(f"no {name} cookie")
 
 
-def openbao_read_write(bao: OpenBao, names: list[str], *, seconds: float, runs: int) -> dict:
+def openbao_read_write(bao: OpenBao, names: list[str], *, seconds: float, runs: int,
+                       warm_up: bool = True) -> dict:
     headers = {"X-Vault-Token": bao.token}
     read = measure(Target(bao.url, names, "/v1/secret/data/%s", headers=headers),
-                   seconds=seconds, runs=runs)
+                   seconds=seconds, runs=runs, warm_up=warm_up)
     write = measure(Target(bao.url, names, "/v1/secret/data/%s", method="POST",
                            body='{"data": {"password": "Bench-change-%d!"}}',
                            headers={**headers, "Content-Type": "application/json"}),
-                    seconds=seconds, runs=runs)
+                    seconds=seconds, runs=runs, warm_up=warm_up)
     return {"read": read, "write": write, "audit_log_lines": bao.audit_lines()}
 
 
@@ -181,9 +186,10 @@ def _percentile(values: list[float], pct: float):
 
 # --- Availability during a primary kill --------------------------------------------
 
-def primary_kill(pair: BenchPair, *, outage: float) -> dict:
+def primary_kill(pair: BenchPair, *, outage: float, settle: float = 2.0) -> dict:
     """Readers hit the secondary's API while the primary's MariaDB and web are killed
-    -9 and restarted: the longest gap between successful reads, and how long after
+    -9 and restarted: the longest gap between successful reads (from a second before
+    the kill until `settle` seconds after the primary writes again), and how long after
     the restart the primary serves a write again."""
     successes: list[float] = []
     failures = [0]
@@ -203,7 +209,7 @@ def primary_kill(pair: BenchPair, *, outage: float) -> dict:
     readers = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
     for thread in readers:
         thread.start()
-    time.sleep(2)
+    time.sleep(max(1.0, settle))
     killed_at = time.monotonic()
     pair.primary.mariadb.stop(sig=signal.SIGKILL)
     stop_pid(int((pair.primary.base_dir / "run" / "web.pid").read_text()), sig=signal.SIGKILL)
@@ -214,9 +220,12 @@ def primary_kill(pair: BenchPair, *, outage: float) -> dict:
     writer = _Api(pair.url(pair.primary), pair.token)
     while writer.call("POST", f"/api/v1/accounts/{pair.account_ids[0]}/password/",
                       {"password": "After-restart-1"}) != 200:
+        if time.monotonic() - restart_at > 120:
+            stop.set()
+            raise RuntimeError("the primary took no write 120 s after its restart")
         time.sleep(0.05)
     writes_back = time.monotonic() - restart_at
-    time.sleep(2)
+    time.sleep(settle)
     stop.set()
     for thread in readers:
         thread.join()
@@ -230,8 +239,9 @@ def primary_kill(pair: BenchPair, *, outage: float) -> dict:
 # --- HA pack --------------------------------------------------------------------------
 
 def ha_pack(accounts: int) -> dict:
-    primary, secondary = fresh_primary_and_secondary(f"pack{accounts}")
+    primary, secondary = pack_profiles(f"pack{accounts}")
     try:
+        install_for_pack(primary, secondary)
         seed(primary, accounts)
         started = time.monotonic()
         manage(primary, "ha_setup", primary.node_name, secondary.node_name,

@@ -78,6 +78,12 @@ class MariaDBServer:
         return self.base_dir / "my.cnf"
 
     @property
+    def tmp_dir(self) -> Path:
+        """The server's temporary files, its own: in the shared /tmp, servers
+        bootstrapped at the same moment removed each other's temporary tables."""
+        return self.base_dir / "tmp"
+
+    @property
     def tls_dir(self) -> Path:
         """The server's certificate files; `ha_setup` replaces them and runs FLUSH SSL."""
         return self.base_dir / "tls"
@@ -88,6 +94,7 @@ class MariaDBServer:
             "datadir": str(self.data_dir.resolve()),
             "socket": str(self.socket.resolve()),
             "pid-file": str(self.pid_file.resolve()),
+            "tmpdir": str(self.tmp_dir.resolve()),
             "port": str(self.port),
             "bind-address": self.bind_address,
             "skip-name-resolve": "ON",
@@ -142,6 +149,7 @@ class MariaDBServer:
         passing through to the TLS directory inside: that one is the service user's,
         set-gid to the server's group (tls.py)."""
         owned_directory(self.base_dir, user=self.user, mode=0o755)
+        owned_directory(self.tmp_dir, user=self.user, mode=0o700)
         if self.tls_owner:
             owned_directory(self.tls_dir, user=self.tls_owner,
                             group=primary_group(self.os_user),

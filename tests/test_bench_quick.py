@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.cluster import SINGLE_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_FIGURES = ("floor", "api_read_primary", "api_read_secondary", "web_reveal_primary",
-                "api_write_primary")
+                "api_write_primary", "api_read_single_node", "api_write_single_node")
+DURABLE = {"log_bin": 1, "sync_binlog": 1, "innodb_flush_log_at_trx_commit": 1,
+           "binlog_format": "ROW"}
 
 
 @pytest.mark.bench
@@ -29,7 +33,21 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     for kind in ("read", "write"):
         assert figures["openbao"][kind]["rps"]["median"] > 0
     assert figures["openbao"]["audit_log_lines"] > 0  # the peer really audited
-    assert figures["ratio_read"] > 0 and figures["ratio_write"] > 0
+    # The single node serves alone, as durable as the pair's primary.
+    facts = figures["node_facts"]
+    assert facts["single_node"] == {"role": "standalone", **DURABLE}
+    assert facts["primary"] == {"role": "primary", **DURABLE}
+    for system, where in (("pair", "primary"), ("single_node", "single_node")):
+        for kind in ("read", "write"):
+            assert figures["ratios"][system][kind] == pytest.approx(
+                figures[f"api_{kind}_{where}"]["rps"]["median"]
+                / figures["openbao"][kind]["rps"]["median"])
+    audited = figures["single_node_audit_rows"]  # every retrieval and change left its row
+    assert audited["password_reveal"] >= figures["api_read_single_node"]["runs"][0]["requests"]
+    assert audited["password_change"] >= figures["api_write_single_node"]["runs"][0]["requests"]
+    assert (figures["ratio_read"], figures["ratio_write"]) == (
+        figures["ratios"]["pair"]["read"], figures["ratios"]["pair"]["write"])
+    assert not _processes_under(SINGLE_DIR)  # torn down after its rows
     lag = figures["replication_lag"]
     assert lag["samples"] > 0 and lag["p50_ms"] is not None and lag["p99_ms"] is not None
     kill = figures["primary_kill"]
@@ -51,5 +69,21 @@ def test_the_quick_benchmark_produces_every_figure(tmp_path):
     for page in stages[0]["pages"]:  # a page's statements do not grow with the vault
         assert len({stage["pages"][page]["queries"] for stage in stages}) == 1, page
     assert "crash_writes" not in figures  # full bench only; make test has test_crash_writes
-    assert "Replication lag" in result.stdout and "ratio ours/OpenBao" in result.stdout
-    assert "% floor" in result.stdout
+    assert "Replication lag" in result.stdout and "% floor" in result.stdout
+    for kind in ("read", "write"):
+        for system in ("pair primary", "single node"):
+            assert f"ratio {system}/OpenBao ({kind})" in result.stdout
+
+
+def _processes_under(folder: Path) -> list[str]:
+    """Command lines naming `folder` (MariaDB's defaults file, Redis's, beat's schedule)
+    and pid files left in it."""
+    found = [str(path) for path in folder.rglob("*.pid")]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in text:
+            found.append(text)
+    return found
