@@ -108,7 +108,7 @@ def _with_pair(size: dict, only: frozenset[str], quick: bool) -> dict:
         if "detection" in only:
             _say("HA status detection: link freeze and primary kill")
             figures["ha_detection"] = bench_detection(pair, trials=size["detection_trials"])
-        # make test runs its own short crash test (test_crash_writes): full bench only
+        # make test runs its own short crash test (test_zero_data_loss): full bench only
         if "crash" in only and not quick:
             _say("primary kill -9 during password changes (asynchronous replication)")
             figures["crash_writes"] = {"off": crash_scenarios(pair,
