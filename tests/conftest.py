@@ -4,12 +4,19 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import override_settings
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from accounts.roles import ADMINISTRATOR, AUDITOR, PASSWORD_ADMINISTRATOR, PASSWORD_USER
 from tests.support import CHROMEDRIVER, CHROMIUM, Client, person
 from vault import keyring
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing():
+    with override_settings(PASSWORD_HASHERS=["tests.support.QuickPBKDF2PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session")

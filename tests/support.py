@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import django.test
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Group, User
 from django.db import connections, transaction
 from django.test.client import ClientHandler
@@ -65,6 +66,16 @@ def handler_reads(using: str = "default") -> int:
     with connections[using].cursor() as cursor:
         cursor.execute("SHOW SESSION STATUS LIKE 'Handler_read%%'")
         return sum(int(value) for _, value in cursor.fetchall())
+
+
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's PBKDF2, same algorithm name and format, at 1,000 iterations instead of a
+    million, for the test process only (tests/conftest.py): a hash cost ~0.3 s here and
+    every person a test makes and every login it does paid one, half of the unit tests'
+    time. A node the HA tests start keeps the real cost, and verifies these hashes too
+    (the iteration count is part of each hash)."""
+
+    iterations = 1000
 
 
 def person(*, username: str, role: str) -> User:
