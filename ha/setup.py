@@ -234,31 +234,22 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
         "tls/replica.pem": replica.cert_pem, "tls/replica.key": replica.key_pem,
         "tls/audit.pem": shipper.cert_pem, "tls/audit.key": shipper.key_pem,
     }
+    latest = Epoch.objects.order_by("-number").first()
     write_pack(output, files=files, master_key=master_key, metadata={
         "primary_fqdn": primary_fqdn, "secondary_fqdn": secondary_fqdn,
         "primary_address": primary_address, "primary_port": primary_port,
         "primary_server_id": server_id, "gtid_position": gtid, "database": database,
         # Built on a promoted node: where the old primary's history ends here, so the
         # old primary can report what it wrote beyond it when it rejoins (ha_rejoin).
-        "promotion": _latest_promotion()})
+        "promotion": latest and {"epoch": latest.number, "node": latest.node,
+                                 "gtid_position": latest.gtid_position}})
     write_ha_env({"STRONGROOM_ROLE": "primary"})
     audit_record(action=Action.HA_EVENT, actor_name="system",
                  detail={"event": "ha_setup", "primary": primary_fqdn,
                          "secondary": secondary_fqdn, "gtid": gtid})
     progress(f"wrote {output}")
     return SetupResult(pack_path=output, gtid_position=gtid, snapshot_bytes=len(snapshot),
-                       rejoin=_replaced_primary() == secondary_fqdn)
-
-
-def _latest_promotion() -> dict | None:
-    epoch = Epoch.objects.order_by("-number").first()
-    return epoch and {"epoch": epoch.number, "node": epoch.node,
-                      "gtid_position": epoch.gtid_position}
-
-
-def _replaced_primary() -> str:
-    epoch = Epoch.objects.order_by("-number").first()
-    return epoch.previous_primary if epoch else ""
+                       rejoin=bool(latest) and latest.previous_primary == secondary_fqdn)
 
 
 def _install_server_tls(cursor, ca: tls.Issued, *, names: list[str]) -> None:

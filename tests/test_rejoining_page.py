@@ -1,7 +1,8 @@
-"""Issue 19 item 12: while a switchover's rejoin reloads this node's replicated schema
-(ha.rebuilding marks it), pages and the API answer 503 "rejoining" with a Retry-After,
-never a 500, even for a request that was under way when the rebuild began; a marker
-left behind by a process that died counts for nothing. (The real rebuild, with a client
+"""Issue 19 item 12: while a rebuild (a rejoin, a switchover's, a pack install, a
+resync) reloads this node's replicated schema (ha.rebuilding marks it), pages and the
+API answer 503 "rejoining" with a Retry-After, never a 500, even for a request that
+was under way when the rebuild began; a marker left behind by a process that died
+counts for nothing. (The real rebuild, with a client
 writing throughout: tests/ha/test_switchover.py.)"""
 import subprocess
 from contextlib import ExitStack
