@@ -9,7 +9,7 @@ HA_ALIVE = "ha_alive"
 HA_FAILED = "ha_failed"
 REPLICATION_ALIVE = "replication_alive"
 REPLICATION_FAILED = "replication_failed"
-# Zero-data-loss mode (ha/semisync.py): semi-synchronous again / fell back to asynchronous.
+# Zero-data-loss mode (ha/monitoring/semisync.py): semi-synchronous again / fell back to asynchronous.
 SEMISYNC_ALIVE = "semisync_alive"
 SEMISYNC_FAILED = "semisync_failed"
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.integrity import HASHED_FIELDS
 from audit.models import AuditEvent, AuditOutbox
-from ha.dbconnect import primary_audit_connection
+from ha.replication.dbconnect import primary_audit_connection
 
 SHIP_LOCK = "strongroom_audit_shipping"
 COLUMNS = (*HASHED_FIELDS, "row_hash")

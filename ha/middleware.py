@@ -6,10 +6,10 @@ from django.template.loader import render_to_string
 
 from accounts.api_auth import json_error
 from accounts.services import api_token_user
-from ha import staleness
-from ha.rebuilding import MESSAGE as REJOINING, is_rebuilding
+from ha.monitoring import staleness
+from ha.replication.rebuilding import MESSAGE as REJOINING, is_rebuilding
 from ha.router import ReadOnlyNode, is_read_only_node
-from ha.versions import forget, node_skew
+from ha.monitoring.versions import forget, node_skew
 from strongroom.handlers import is_api_path
 
 # What MariaDB says when the read-only layer in the database refuses a write: no
@@ -81,8 +81,8 @@ class VersionSkewMiddleware:
     """The replicated schema is not what this code expects. Code and schema of different
     releases: a 503 that names the migrations that differ and what to do, before any
     view can fail on a missing column. The check is remembered for VERSION_CHECK_SECONDS
-    (ha.versions), so it costs no query per request. The schema being rebuilt from the
-    primary's snapshot (ha.rebuilding): a 503 "rejoining", whatever part of the request
+    (ha.monitoring.versions), so it costs no query per request. The schema being rebuilt from the
+    primary's snapshot (ha.replication.rebuilding): a 503 "rejoining", whatever part of the request
     (a middleware reading the session's user, a view) meets a missing table."""
 
     def __init__(self, get_response):
@@ -138,7 +138,7 @@ def _version_skew_response(request, skews) -> HttpResponse:
 
 
 class StalenessMiddleware:
-    """The API's staleness contract (ha.staleness): age headers and max_staleness on a
+    """The API's staleness contract (ha.monitoring.staleness): age headers and max_staleness on a
     secondary, the write's GTID from the primary, and the wait for it on a secondary."""
 
     def __init__(self, get_response):

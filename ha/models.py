@@ -22,7 +22,7 @@ class Heartbeat(models.Model):
 
 class Epoch(models.Model):
     """One promotion (replicated): the number only grows. A node that was primary in
-    an older epoch and hears of a newer one fences itself (ha/failover.py)."""
+    an older epoch and hears of a newer one fences itself (ha/failover/fencing.py)."""
 
     number = models.PositiveIntegerField(primary_key=True)
     node = models.CharField(max_length=255)
@@ -65,7 +65,7 @@ class ReplicaReport(models.Model):
     @classmethod
     def prune(cls, *, now: datetime) -> int:
         """On every role: a fenced node or a secondary receives rows too (a promoted
-        node's announcement, ha/failover.py), and kept them forever."""
+        node's announcement, ha/failover/fencing.py), and kept them forever."""
         return cls.objects.filter(reported_at__lt=now - cls.KEEP).delete()[0]
 
 
@@ -87,7 +87,7 @@ class NodeStatus(models.Model):
     replication_candidate = models.CharField(max_length=16, blank=True)
     replication_candidate_since = models.DateTimeField(null=True)
     replication_alerted = models.CharField(max_length=16, blank=True)
-    # Zero-data-loss mode (ha/semisync.py): Unknown while the mode is off.
+    # Zero-data-loss mode (ha/monitoring/semisync.py): Unknown while the mode is off.
     semisync_status = models.CharField(max_length=16, default="unknown")
     semisync_since = models.DateTimeField(null=True)
     semisync_reason = models.CharField(max_length=1000, blank=True)

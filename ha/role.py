@@ -53,7 +53,7 @@ def connections_follow_role(**kwargs) -> None:
     """Before each request and task: after ha.env changed, drop this process's database
     connections. MariaDB applies global privileges (READ_ONLY ADMIN) only to new
     connections, so a connection opened before a role change's grants keeps the old
-    ones (ha/failover.py rewrites ha.env once the grants are in place)."""
+    ones (ha/failover/roles.py rewrites ha.env once the grants are in place)."""
     current_role()
     key = _cache["key"]
     if _cache["connected_as"] not in (None, key):

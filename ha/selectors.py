@@ -11,7 +11,7 @@ from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from ha.models import NodeStatus, Transition
-from ha.observe import UNKNOWN
+from ha.monitoring.observe import UNKNOWN
 from ha.role import current_role
 
 

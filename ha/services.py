@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
-from ha.dbconnect import query_dicts, query_one
+from ha.replication.dbconnect import query_dicts, query_one
 from ha.models import Heartbeat
 
 

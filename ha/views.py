@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from accounts.client_address import client_ip
 from ha import selectors
-from ha.metrics import metrics_text
+from ha.monitoring.metrics import metrics_text
 from ha.role import current_role, is_read_only_node
 
 

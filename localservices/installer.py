@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ha import tls
+from ha.replication import tls
 from localservices.files import owned_directory, owned_file
 from localservices.nginx import NginxServer
 from localservices.node import ROOT, Profile, services_up

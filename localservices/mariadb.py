@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
+from ha.replication.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from localservices.files import owned_directory, primary_group
 from localservices.process import (ServiceError, pid_alive, start_detached, stop_pid,
                                    systemctl, wait_for)
@@ -24,7 +24,7 @@ MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin") or "/usr/sbin/mar
 # the primary falls back to asynchronous replication (MariaDB's default is 10 s). 5 s rides
 # out a replica's reconnection (connect retry 1 s) and a quick restart of its server, yet
 # blocks writers for at most 5 s once when the secondary is really gone; the fall back
-# is then an HA event (ha/semisync.py) instead of a silent one.
+# is then an HA event (ha/monitoring/semisync.py) instead of a silent one.
 SEMI_SYNC_TIMEOUT_MS = 5000
 
 
@@ -184,7 +184,7 @@ class MariaDBServer:
         self-signed certificate until `ha_setup` issues the real ones."""
         if (self.tls_dir / "server.pem").exists():
             return
-        from ha.tls import issue, make_ca, write_for_server
+        from ha.replication.tls import issue, make_ca, write_for_server
 
         ca = make_ca("Strongroom bootstrap CA")
         server = issue(ca, common_name="localhost", names=["127.0.0.1"], server=True)

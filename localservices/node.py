@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ha.sql import quote_identifier
+from ha.replication.sql import quote_identifier
 from localservices.files import owned_directory, owned_file, primary_group
 from localservices.mariadb import MariaDBServer, zero_data_loss_options
 from localservices.redis import RedisServer

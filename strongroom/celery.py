@@ -22,6 +22,8 @@ def settings_first(**_kwargs) -> None:
 @worker_init.connect
 def load_master_key(**_kwargs) -> None:
     # A worker decrypts nothing without the key; refuse to start like the web does.
+    from ha.startup import start_up_check
     from vault.startup import start_up_or_exit
 
     start_up_or_exit()
+    start_up_check()

@@ -280,7 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-ship": {"task": "audit.tasks.ship_audit_outbox",
                    "schedule": env_number("AUDIT_SHIP_SECONDS", 1.0, cast=float),
                    "options": {"expires": 10}},
-    # HA statuses (ha/status.py): each run skips if the previous one still runs.
+    # HA statuses (ha/monitoring/status.py): each run skips if the previous one still runs.
     "ha-check": {"task": "ha.tasks.check_status", "schedule": 1.0,
                  "options": {"expires": 1}},
     "ha-report": {"task": "ha.tasks.report_to_primary", "schedule": 1.0,

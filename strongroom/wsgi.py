@@ -15,5 +15,7 @@ application = PathDispatch()
 # The master key is read once, here, before the first request; after this the
 # key file may be removed or its device taken offline.
 from vault.startup import start_up_or_exit  # noqa: E402
+from ha.startup import start_up_check  # noqa: E402
 
 start_up_or_exit()
+start_up_check()

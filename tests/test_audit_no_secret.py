@@ -10,7 +10,7 @@ from django.db import DatabaseError, connections
 
 from accounts.services import api_token_create
 from audit.models import AuditEvent, AuditOutbox
-from ha.dbconnect import admin_cursor
+from ha.replication.dbconnect import admin_cursor
 from tests.support import Client
 from vault import services
 

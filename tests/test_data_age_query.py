@@ -6,7 +6,7 @@ import pytest
 from django.db import connections, router
 from django.test.utils import CaptureQueriesContext
 
-from ha import staleness
+from ha.monitoring import staleness
 from ha.models import Heartbeat
 
 pytestmark = pytest.mark.django_db(databases="__all__")

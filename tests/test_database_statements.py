@@ -11,10 +11,10 @@ import pytest
 
 from django.conf import settings
 
-from ha.dbconnect import admin_client_options
-from ha.grants import APPEND_ONLY, READ_WRITE, wanted_table_grants
-from ha.sql import native_password_hash, quote_identifier, with_parameters
-from ha.tls import write_for_server
+from ha.replication.dbconnect import admin_client_options
+from ha.replication.grants import APPEND_ONLY, READ_WRITE, wanted_table_grants
+from ha.replication.sql import native_password_hash, quote_identifier, with_parameters
+from ha.replication.tls import write_for_server
 from localservices.mariadb import MariaDBServer
 from localservices.node import PROFILES
 from tests.checkout_copy import copy_checkout, public_directory
@@ -112,7 +112,7 @@ def test_the_service_user_replaces_a_server_file_the_server_can_still_read():
         key = tls_dir / "server.key"
         as_service_user = subprocess.run(
             [code / ".venv" / "bin" / "python", "-c", "import sys; from pathlib import Path; "
-             "from ha.tls import write_for_server; write_for_server(Path(sys.argv[1]), "
+             "from ha.replication.tls import write_for_server; write_for_server(Path(sys.argv[1]), "
              "b'KEY', data_dir=Path(sys.argv[2]))", str(key), str(data_dir)],
             cwd=code, user=SERVICE_UID, group=SERVICE_UID, extra_groups=[],
             capture_output=True, text=True)

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from ha.failover import notice_read, notice_write, superseding_notice
+from ha.failover.fencing import notice_read, notice_write, superseding_notice
 from ha.models import Epoch, ReplicaReport
 
 pytestmark = pytest.mark.django_db(databases=["default", "local"])

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ha.dbconnect import admin_cursor
-from ha.setup import HaSetupError, prerequisites, validate_fqdn
+from ha.replication.dbconnect import admin_cursor
+from ha.replication.setup import HaSetupError, prerequisites, validate_fqdn
 from localservices.mariadb import MariaDBServer
 from localservices.process import free_port
 

@@ -7,8 +7,8 @@ import ipaddress
 import pytest
 from django.utils import timezone
 
-from ha.observe import ALIVE, FAILED, Observation
-from ha.status import _store
+from ha.monitoring.observe import ALIVE, FAILED, Observation
+from ha.monitoring.status import _store
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 ERROR = ("Could not execute Write_rows_v1 event on table strongroom.accounts_team; "

@@ -4,8 +4,8 @@ str.isdigit() and made int() raise, as did a 5,000-digit number)."""
 import pytest
 from django.utils import timezone
 
-from ha.observe import ALIVE, Observation
-from ha.status import _store
+from ha.monitoring.observe import ALIVE, Observation
+from ha.monitoring.status import _store
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

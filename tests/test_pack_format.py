@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from ha.pack import PackError, read_pack, write_pack
+from ha.replication.pack import PackError, read_pack, write_pack
 from vault.keyring import MasterKey
 
 KEY = MasterKey(os.urandom(32))
@@ -55,7 +55,7 @@ def _signed_manifest(files: dict[str, bytes], **extra) -> dict:
     import hmac
     from datetime import datetime, timezone
 
-    from ha.pack import _canonical, _mac_key
+    from ha.replication.pack import _canonical, _mac_key
 
     manifest = {"format": 1, **METADATA, "created_at": datetime.now(timezone.utc).isoformat(),
                 "files": {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}, **extra}

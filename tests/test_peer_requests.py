@@ -9,7 +9,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from ha.models import PeerRequest
-from ha.switchover import PEER_REQUEST_KEEP, _request_mac, peer_requests_handle
+from ha.failover.switchover import PEER_REQUEST_KEEP, _request_mac, peer_requests_handle
 
 pytestmark = pytest.mark.django_db(databases=["default", "local"])
 

@@ -1,5 +1,5 @@
 """Issue 19 item 12: while a rebuild (a rejoin, a switchover's, a pack install, a
-resync) reloads this node's replicated schema (ha.rebuilding marks it), pages and the
+resync) reloads this node's replicated schema (ha.replication.rebuilding marks it), pages and the
 API answer 503 "rejoining" with a Retry-After, never a 500, even for a request that
 was under way when the rebuild began; a marker left behind by a process that died
 counts for nothing. (The real rebuild, with a client
@@ -13,7 +13,7 @@ from django.test import RequestFactory
 
 from accounts.services import api_token_create
 from ha.middleware import VersionSkewMiddleware
-from ha.rebuilding import marker_path, rebuilding
+from ha.replication.rebuilding import marker_path, rebuilding
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

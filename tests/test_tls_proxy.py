@@ -21,7 +21,7 @@ import pytest
 from axes.models import AccessAttempt
 
 from audit.models import AuditEvent
-from ha.tls import issue, make_ca
+from ha.replication.tls import issue, make_ca
 from localservices.nginx import NginxServer, render_site
 from localservices.node import PROFILES, ROOT
 from localservices.process import free_port, pid_alive, start_detached, stop_pid_file, wait_for

@@ -5,7 +5,7 @@ import pytest
 from django.db import connections
 
 from accounts.services import api_token_create
-from ha import versions
+from ha.monitoring import versions
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -34,22 +34,9 @@ def master_key_loaded() -> None:
         start_up()
 
 
-def _fence_if_superseded() -> None:
-    """An old primary that comes back learns of a newer epoch before it serves (the
-    status check repeats this every second)."""
-    from ha.dbconnect import HaConfigError
-    from ha.failover import fence_if_superseded  # ha depends on vault: import late
-
-    try:
-        fence_if_superseded()
-    except (HaConfigError, DatabaseError):
-        pass  # no admin account here, or an older schema: the status check fences
-
-
 def start_up_or_exit() -> None:
     try:
         start_up()
-        _fence_if_superseded()
     except keyring.MasterKeyError as exc:
         sys.exit(f"strongroom: refusing to start: {exc}")
     except DatabaseError as exc:

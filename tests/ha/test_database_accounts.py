@@ -8,7 +8,7 @@ from pathlib import Path
 import MySQLdb
 import pytest
 
-from ha.grants import is_append_only
+from ha.replication.grants import is_append_only
 from localservices.installer import install
 from localservices.node import services_up
 from tests.ha.nodefiles import audit_shipper_password, replication_password, snapshot_password

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ha.pack import read_pack, write_pack
+from ha.replication.pack import read_pack, write_pack
 from localservices.installer import pack_file
 from tests.ha.support import key_material
 from tests.support import run_manage, wait_until

@@ -1,8 +1,8 @@
 """How the primary judges its zero-data-loss mode from MariaDB's semi-sync variables
-(ha/semisync.py); on real servers in test_zero_data_loss.py."""
+(ha/monitoring/semisync.py); on real servers in test_zero_data_loss.py."""
 from dataclasses import replace
 
-from ha.semisync import ALIVE, FAILED, UNKNOWN, SemiSyncState, semisync_judgement
+from ha.monitoring.semisync import ALIVE, FAILED, UNKNOWN, SemiSyncState, semisync_judgement
 
 ON = SemiSyncState(expected=True, enabled=True, on=True, wait_point="AFTER_SYNC",
                    timeout_ms=5000, clients=1, no_tx=0, yes_tx=40)

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from ha.models import NodeStatus, Transition
-from ha.observe import ALIVE, FAILED, Observation
-from ha.status import _store
+from ha.monitoring.observe import ALIVE, FAILED, Observation
+from ha.monitoring.status import _store
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

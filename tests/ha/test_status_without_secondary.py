@@ -2,7 +2,7 @@
 import pytest
 from django.utils import timezone
 
-from ha.observe import FAILED, observe_primary
+from ha.monitoring.observe import FAILED, observe_primary
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

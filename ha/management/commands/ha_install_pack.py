@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.install import InstallError, ReplicationNotStarted, pack_install
-from ha.pack import PackError
+from ha.replication.dbconnect import HaConfigError
+from ha.replication.install import InstallError, ReplicationNotStarted, pack_install
+from ha.replication.pack import PackError
 
 
 class Command(BaseCommand):

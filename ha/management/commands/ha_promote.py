@@ -3,8 +3,9 @@ import getpass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.failover import FailoverError, promote
+from ha.replication.dbconnect import HaConfigError
+from ha.failover.errors import FailoverError
+from ha.failover.promote import promote
 from vault.startup import master_key_loaded
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.replica import reconfigure
+from ha.replication.dbconnect import HaConfigError
+from ha.replication.replica import reconfigure
 
 
 class Command(BaseCommand):

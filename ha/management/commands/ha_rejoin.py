@@ -3,12 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.divergence import DivergenceError
-from ha.failover import FailoverError
-from ha.install import InstallError, ReplicationNotStarted
-from ha.pack import PackError
-from ha.rejoin import rejoin
+from ha.replication.dbconnect import HaConfigError
+from ha.failover.divergence import DivergenceError
+from ha.failover.errors import FailoverError
+from ha.replication.install import InstallError, ReplicationNotStarted
+from ha.replication.pack import PackError
+from ha.failover.rejoin import rejoin
 
 
 class Command(BaseCommand):

@@ -2,10 +2,10 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.install import InstallError, ReplicationNotStarted
-from ha.resync import resync
-from ha.snapshot import SnapshotError
+from ha.replication.dbconnect import HaConfigError
+from ha.replication.install import InstallError, ReplicationNotStarted
+from ha.replication.resync import resync
+from ha.replication.snapshot import SnapshotError
 
 
 class Command(BaseCommand):

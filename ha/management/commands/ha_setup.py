@@ -4,8 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.setup import HaSetupError, ha_setup
+from ha.replication.dbconnect import HaConfigError
+from ha.replication.setup import HaSetupError, ha_setup
 from vault.keyring import MasterKeyError
 
 

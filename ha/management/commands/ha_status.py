@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from ha.observe import ALIVE, FAILED, observe
+from ha.monitoring.observe import ALIVE, FAILED, observe
 from ha.role import current_role
 
 

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ha.dbconnect import HaConfigError
-from ha.failover import FailoverError
-from ha.setup import HaSetupError
-from ha.switchover import switchover
+from ha.replication.dbconnect import HaConfigError
+from ha.failover.errors import FailoverError
+from ha.replication.setup import HaSetupError
+from ha.failover.switchover import switchover
 from vault.startup import master_key_loaded
 
 

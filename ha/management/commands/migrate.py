@@ -1,5 +1,5 @@
 """Django's migrate, run as the node's admin account, then the app account's grants
-for the node's role (ha.grants): the app account may not DROP or ALTER tables, so it
+for the node's role (ha.replication.grants): the app account may not DROP or ALTER tables, so it
 could not run migrations, and must not (it could drop the append-only audit trail).
 pytest-django's test_* databases keep the plain command and the test account."""
 from contextlib import contextmanager
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.commands import migrate
 from django.db import connections
 
-from ha.grants import app_grants_apply
+from ha.replication.grants import app_grants_apply
 
 
 class Command(migrate.Command):

@@ -17,15 +17,15 @@ from django.utils import timezone
 
 from audit.sealkey import seal_key_ensure
 from audit.services import Action, audit_record
-from ha import tls
+from ha.replication import tls
 from ha.checks import missing_static_manifest
-from ha.dbconnect import admin_client_options, admin_cursor, query_one
+from ha.replication.dbconnect import admin_client_options, admin_cursor, query_one
 from ha.models import Epoch, Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_ha_env
-from ha.pack import write_pack
+from ha.replication.pack import write_pack
 from ha.role import is_read_only_node
-from ha.snapshot import SnapshotError, gtid_of, snapshot_take
-from ha.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
+from ha.replication.snapshot import SnapshotError, gtid_of, snapshot_take
+from ha.replication.sql import NOT_LOGGED, native_password_hash, quote_identifier, with_parameters
 from strongroom.envfile import format_env
 from vault import keyring
 
@@ -198,11 +198,11 @@ def ha_setup(*, primary_fqdn: str, secondary_fqdn: str, primary_address: str,
         _create_account(cursor, AUDIT_SHIPPER_USER, credentials["audit_password"],
                         subject=tls.subject_of(shipper.cert_pem), issuer=issuer,
                         grants=[f"INSERT ON {quote_identifier(database)}.`audit_auditevent`",
-                                # The secondary's reports of what it sees (ha/status.py),
+                                # The secondary's reports of what it sees (ha/monitoring/status.py),
                                 # into the primary's local schema: never replicated.
                                 f"INSERT ON {quote_identifier(local_database)}."
                                 f"{quote_identifier(ReplicaReport._meta.db_table)}",
-                                # A switchover's requests, either way (ha/switchover.py).
+                                # A switchover's requests, either way (ha/failover/switchover.py).
                                 f"INSERT ON {quote_identifier(local_database)}."
                                 f"{quote_identifier(PeerRequest._meta.db_table)}",
                                 # The pack reaches a primary that handed over, which is

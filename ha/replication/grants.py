@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from ha.dbconnect import admin_cursor, query_dicts
+from ha.replication.dbconnect import admin_cursor, query_dicts
 from ha.role import READ_ONLY_ROLES, current_role
-from ha.sql import NOT_LOGGED, quote_identifier, with_parameters
+from ha.replication.sql import NOT_LOGGED, quote_identifier, with_parameters
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")

@@ -13,7 +13,7 @@ run again on the other node to swap back (fail back).
 4. It builds a pack for the old primary with ha_setup's code and sends it the same
    way; the old primary's status check rejoins with it (ha_rejoin's code) and
    replicates from the new primary; while its replicated schema is reloaded its pages
-   and API answer 503 "rejoining" (ha/rebuilding.py).
+   and API answer 503 "rejoining" (ha/replication/rebuilding.py).
 Users of either node see seconds of read-only, never an error. Each request's payload
 (a whole pack) is deleted once handled, and handled requests are kept only for a while.
 """
@@ -35,15 +35,17 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from ha.dbconnect import admin_cursor, query_one
-from ha.failover import EpochNotice, FailoverError, fence, own_epoch, peer_insert, promote
+from ha.replication.dbconnect import admin_cursor, query_one
+from ha.failover.errors import FailoverError
+from ha.failover.fencing import EpochNotice, fence, own_epoch, peer_insert
+from ha.failover.promote import promote
 from ha.models import Heartbeat, PeerRequest, ReplicaReport
 from ha.nodeconfig import write_private
-from ha.rejoin import rejoin
-from ha.replica import replica_state
+from ha.failover.rejoin import rejoin
+from ha.replication.replica import replica_state
 from ha.role import current_role
-from ha.setup import ha_setup
-from ha.sql import quote_identifier
+from ha.replication.setup import ha_setup
+from ha.replication.sql import quote_identifier
 from vault import keyring
 
 logger = logging.getLogger(__name__)

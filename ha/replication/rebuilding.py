@@ -1,5 +1,5 @@
 """While this node's replicated schema is dropped and reloaded from the other node's
-snapshot (ha.install.replica_rebuild: a rejoin, a switchover's included, a pack
+snapshot (ha.replication.install.replica_rebuild: a rejoin, a switchover's included, a pack
 install, a resync), every request that reads it would fail: tables
 vanish and come back one by one, and an empty user table sends a signed-in person
 to the login page. The process doing the rebuild sets a marker file beside ha.env;

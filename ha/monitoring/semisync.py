@@ -4,7 +4,7 @@ replication is on, or has silently fallen back to asynchronous.
 MariaDB keeps `rpl_semi_sync_master_enabled` ON after a fall back: the truth is the
 status variable Rpl_semi_sync_master_status, and Rpl_semi_sync_master_no_tx counts the
 commits no secondary acknowledged. The fall back and the return are the third status
-kind of ha/status.py: Alive (on), Failed (asynchronous, or not set up as expected),
+kind of ha/monitoring/status.py: Alive (on), Failed (asynchronous, or not set up as expected),
 Unknown (the mode is off: nothing to watch)."""
 from __future__ import annotations
 

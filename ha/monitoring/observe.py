@@ -1,5 +1,5 @@
 """One look at the pair from this node: what the two statuses are right now, and why.
-Unconfirmed: ha/status.py turns observations into confirmed statuses and transitions.
+Unconfirmed: ha/monitoring/status.py turns observations into confirmed statuses and transitions.
 
 The secondary reads its replica threads and the primary's heartbeat; the primary reads
 the reports its secondary inserts (ReplicaReport) and its own binlog dump threads.
@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import connections, router
 
 from audit.shipping import pending_count
-from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, query_one
+from ha.replication.dbconnect import HaConfigError, admin_cursor, query_dicts, query_one
 from ha.models import Heartbeat, NodeStatus, ReplicaReport
 from ha.nodeconfig import read_ha_env
-from ha.replica import replica_state
+from ha.replication.replica import replica_state
 from ha.role import current_role
-from ha.semisync import semisync_observe
+from ha.monitoring.semisync import semisync_observe
 
 ALIVE, FAILED, UNKNOWN = "alive", "failed", "unknown"
 
@@ -35,7 +35,7 @@ class Observation:
     immediate: bool = False
     peer: str = ""
     details: dict = field(default_factory=dict)
-    # Zero-data-loss mode (ha/semisync.py), judged on the primary only.
+    # Zero-data-loss mode (ha/monitoring/semisync.py), judged on the primary only.
     semisync: str = UNKNOWN
     semisync_reason: str = ""
 
@@ -66,7 +66,7 @@ def _status_variable(cursor, name: str) -> str | None:
 
 
 def observe_secondary(*, now: datetime) -> Observation:
-    # The app account holds SLAVE MONITOR on a secondary (ha/grants.py).
+    # The app account holds SLAVE MONITOR on a secondary (ha/replication/grants.py).
     with connections[router.db_for_write(NodeStatus)].cursor() as cursor:
         state = replica_state(cursor)
         slave_pos = query_one(cursor, "SELECT @@gtid_slave_pos") or ""

@@ -14,12 +14,12 @@ from django.conf import settings
 
 from audit.models import AuditOutbox
 from audit.services import Action, audit_record
-from ha.dbconnect import HaConfigError, audit_tls_files, client_options
-from ha.install import ReplicationNotStarted, replica_rebuild, replication_failure
+from ha.replication.dbconnect import HaConfigError, audit_tls_files, client_options
+from ha.replication.install import ReplicationNotStarted, replica_rebuild, replication_failure
 from ha.nodeconfig import peer
-from ha.replica import ReplicaState, wait_until_connected
+from ha.replication.replica import ReplicaState, wait_until_connected
 from ha.role import current_role
-from ha.snapshot import gtid_of, snapshot_take
+from ha.replication.snapshot import gtid_of, snapshot_take
 
 
 @dataclass

@@ -17,15 +17,15 @@ import MySQLdb
 from django.conf import settings
 from django.core.management import call_command
 
-from ha.dbconnect import admin_client_options, admin_cursor, query_one, replica_tls_files
-from ha.grants import app_grants_apply
+from ha.replication.dbconnect import admin_client_options, admin_cursor, query_one, replica_tls_files
+from ha.replication.grants import app_grants_apply
 from ha.nodeconfig import write_ha_env, write_private
-from ha.pack import Pack, PackError, read_pack
-from ha.rebuilding import rebuilding
-from ha.replica import RETRY_ADVICE, ReplicaState, change_master, wait_until_connected
+from ha.replication.pack import Pack, PackError, read_pack
+from ha.replication.rebuilding import rebuilding
+from ha.replication.replica import RETRY_ADVICE, ReplicaState, change_master, wait_until_connected
 from ha.role import current_role
-from ha.sql import NOT_LOGGED, quote_identifier
-from ha.tls import write_for_server
+from ha.replication.sql import NOT_LOGGED, quote_identifier
+from ha.replication.tls import write_for_server
 from strongroom.envfile import parse_env
 from vault import keyring
 
@@ -133,7 +133,7 @@ def replica_rebuild(*, snapshot: bytes, position: str, host: str, port: int,
     None keeps the replication account already configured."""
     database = settings.DATABASES["default"]["NAME"]
     # Tables vanish and come back one by one: the node's pages answer 503 "rejoining"
-    # meanwhile (ha/rebuilding.py), whichever command rebuilds it.
+    # meanwhile (ha/replication/rebuilding.py), whichever command rebuilds it.
     with rebuilding():
         with admin_cursor() as cursor:
             cursor.execute(NOT_LOGGED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ha.dbconnect import HaConfigError, admin_cursor, query_dicts, replica_tls_files
+from ha.replication.dbconnect import HaConfigError, admin_cursor, query_dicts, replica_tls_files
 from ha.nodeconfig import write_ha_env
 
 # Notice a dead link in seconds, not the default minute (see DESIGN-NOTES).

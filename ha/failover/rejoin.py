@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, AuditOutbox
 from audit.shipping import COLUMNS, trail_insert
-from ha.divergence import Divergence, divergence_find, report_write
-from ha.failover import EpochNotice, FailoverError, fence, own_epoch
-from ha.install import InstallResult, pack_apply, pack_open
-from ha.pack import Pack
+from ha.failover.divergence import Divergence, divergence_find, report_write
+from ha.failover.errors import FailoverError
+from ha.failover.fencing import EpochNotice, fence, own_epoch
+from ha.replication.install import InstallResult, pack_apply, pack_open
+from ha.replication.pack import Pack
 from ha.role import current_role
 
 CARRY_BATCH = 1000

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ha.dbconnect import admin_client_options, admin_cursor, query_dicts, query_one
+from ha.replication.dbconnect import admin_client_options, admin_cursor, query_dicts, query_one
 from ha.nodeconfig import write_private
 
 WITHHELD = "(withheld: secret or encrypted)"
@@ -83,7 +83,7 @@ class Divergence:
 def divergence_find(*, promotion_position: str) -> Divergence:
     """This node's own transactions beyond `promotion_position` (the new primary's
     view of this node's domain when it was promoted)."""
-    from ha.failover import gtid_map
+    from ha.failover.gtid import gtid_map
 
     with admin_cursor() as cursor:
         domain = query_one(cursor, "SELECT @@gtid_domain_id")

@@ -16,13 +16,14 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from ha.dbconnect import HaConfigError, primary_audit_connection
-from ha.failover import fence_if_superseded, own_epoch, server_read_only_enforce
+from ha.replication.dbconnect import HaConfigError, primary_audit_connection
+from ha.failover.fencing import fence_if_superseded, own_epoch
+from ha.failover.roles import server_read_only_enforce
 from ha.models import NodeStatus, ReplicaReport, Transition
-from ha.observe import ALIVE, FAILED, Observation, observe
-from ha.sql import quote_identifier
-from ha.switchover import peer_requests_handle
-from ha.transitions import on_transition
+from ha.monitoring.observe import ALIVE, FAILED, Observation, observe
+from ha.replication.sql import quote_identifier
+from ha.failover.switchover import peer_requests_handle
+from ha.monitoring.transitions import on_transition
 
 logger = logging.getLogger(__name__)
 CHECK_LOCK = "strongroom_ha_check"
